@@ -1,0 +1,161 @@
+"""Linear assignment: a one-to-one matching of agents to tasks of least (or most) total cost.
+
+    minimize (or maximize)  sum_ij cost[i, j] x[i, j]
+    subject to              sum_j x[i, j] = 1   for every agent   (if n_agents <= n_tasks, else <= 1)
+                            sum_i x[i, j] = 1   for every task    (if n_tasks <= n_agents, else <= 1)
+                            x[i, j] = 0         where allowed[i, j] is False
+                            x binary
+
+A rectangular problem matches ``min(n_agents, n_tasks)`` pairs, as
+``scipy.optimize.linear_sum_assignment`` does.
+
+References: H. W. Kuhn, "The Hungarian method for the assignment problem", Naval Research
+Logistics Quarterly 2 (1955); D. F. Crouse, "On implementing 2D rectangular assignment
+algorithms", IEEE Trans. Aerospace and Electronic Systems 52 (2016).
+
+>>> from allotment.models import LinearAssignment
+>>> lap = LinearAssignment([[4, 1, 3], [2, 0, 5], [3, 2, 2]])
+>>> lap.check([1, 0, 2]).objective
+5.0
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._validate import Sense, as_array, as_ids, as_sense
+from .answers import Assignment, as_assignment_vector, assignment_from_matrix
+from .base import CheckReport, Model, cached_program, register_kind
+from .errors import InstanceError
+from .program import Program, ProgramBuilder, VariableBlock
+
+__all__ = ["LinearAssignment"]
+
+
+@register_kind
+class LinearAssignment(Model):
+    """One-to-one assignment of agents to tasks (see the module docstring).
+
+    Parameters
+    ----------
+    cost : array (n_agents, n_tasks)
+        Cost (or, with ``sense="max"``, profit) of agent ``i`` doing task ``j``; finite.
+    sense : "min" or "max"
+    allowed : bool array (n_agents, n_tasks), optional
+        ``False`` forbids a pair. Default: every pair allowed.
+    agent_ids, task_ids : sequences of names, optional
+    """
+
+    kind = "linear_assignment"
+    tags = frozenset({"LAP"})
+
+    def __init__(
+        self,
+        cost: Any,
+        *,
+        sense: Sense | str = "min",
+        allowed: Any | None = None,
+        agent_ids: Sequence[object] | None = None,
+        task_ids: Sequence[object] | None = None,
+        name: str = "linear_assignment",
+    ) -> None:
+        self.cost = as_array(cost, "cost", ndim=2, shape_text="(n_agents, n_tasks)")
+        m, n = self.cost.shape
+        if m == 0 or n == 0:
+            raise InstanceError(f"must have at least one agent and one task; got shape {(m, n)}", field="cost")
+        self.sense = as_sense(sense)
+        self.allowed = None if allowed is None else as_array(allowed, "allowed", shape=(m, n), dtype=bool,
+                                                             shape_text=f"(n_agents, n_tasks) = {(m, n)}")
+        self.agent_ids = as_ids(agent_ids, m, "agent_ids", "agent")
+        self.task_ids = as_ids(task_ids, n, "task_ids", "task")
+        self.name = name
+
+    @property
+    def n_agents(self) -> int:
+        return int(self.cost.shape[0])
+
+    @property
+    def n_tasks(self) -> int:
+        return int(self.cost.shape[1])
+
+    @property
+    def is_dense(self) -> bool:
+        """True when every pair is allowed."""
+        return self.allowed is None or bool(self.allowed.all())
+
+    @property
+    def problem_class(self) -> str:
+        return "MILP"
+
+    @cached_program
+    def to_program(self) -> Program:
+        m, n = self.cost.shape
+        b = ProgramBuilder(self.sense, name=self.name)
+        hi = 1.0 if self.allowed is None else self.allowed.astype(float)
+        x = b.add_block("x", (m, n), lo=0.0, hi=hi, integer=True, cost=self.cost)
+        # The smaller side is matched completely, the larger side at most once.
+        agent_lo = 1.0 if m <= n else 0.0
+        task_lo = 1.0 if n <= m else 0.0
+        b.add_rows(x, 1.0, lo=agent_lo, hi=1.0, name="agent")
+        b.add_rows(x.T, 1.0, lo=task_lo, hi=1.0, name="task")
+        return b.build()
+
+    def decode(self, x: np.ndarray) -> Assignment:
+        # The x block is the program's first and only block.
+        return self.answer(assignment_from_matrix(VariableBlock("x", 0, self.cost.shape).take(x)))
+
+    def answer(self, assignment: np.ndarray) -> Assignment:
+        """Wrap an ``(n_tasks,)`` agent-index vector as this model's answer type."""
+        return Assignment(np.asarray(assignment, dtype=np.int64), self.agent_ids, self.task_ids)
+
+    def objective(self, answer: Assignment | np.ndarray) -> float:
+        return self.check(answer).objective
+
+    def check(self, answer: Any, tol: float = 1e-6) -> CheckReport:
+        m, n = self.cost.shape
+        vec, problems = as_assignment_vector(answer, m, n)
+        if vec is None:
+            return CheckReport(False, float("nan"), tuple(problems))
+        done = np.flatnonzero(vec >= 0)
+        agents = vec[done]
+        objective = float(self.cost[agents, done].sum())
+        counts = np.bincount(agents, minlength=m)
+        for i in np.flatnonzero(counts > 1)[:5]:
+            problems.append(f"agent {self.agent_ids[i]!r} (index {i}) has {counts[i]} tasks; at most 1 allowed")
+        need = min(m, n)
+        if done.size != need:
+            problems.append(f"{done.size} pairs matched; a full matching has {need}")
+        if self.allowed is not None:
+            bad = ~self.allowed[agents, done]
+            for j in done[bad][:5]:
+                problems.append(f"task {self.task_ids[j]!r} (index {j}) given to forbidden agent index {vec[j]}")
+        return CheckReport(not problems, objective, tuple(problems))
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "sense": self.sense,
+            "cost": self.cost.tolist(),
+            "agent_ids": list(self.agent_ids),
+            "task_ids": list(self.task_ids),
+        }
+        if self.allowed is not None:
+            data["allowed"] = self.allowed.tolist()
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> "LinearAssignment":
+        return cls(
+            data["cost"],
+            sense=data.get("sense", "min"),
+            allowed=data.get("allowed"),
+            agent_ids=data.get("agent_ids"),
+            task_ids=data.get("task_ids"),
+            name=data.get("name") or "linear_assignment",
+        )
+
+    def size_summary(self) -> dict[str, int]:
+        pairs = self.n_agents * self.n_tasks if self.allowed is None else int(self.allowed.sum())
+        return {"agents": self.n_agents, "tasks": self.n_tasks, "allowed_pairs": pairs}

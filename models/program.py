@@ -1,0 +1,325 @@
+"""The canonical sparse mixed-integer program every generic backend solves.
+
+A :class:`Program` is
+
+    minimize / maximize   c0 + c @ x + 1/2 x' Q x
+    subject to            row_lo <= A @ x <= row_hi
+                          col_lo <=  x    <= col_hi
+                          x[j] integer where integrality[j]
+
+with ``A`` a CSR matrix and named :class:`VariableBlock` s that map slices of ``x`` back to
+the model's arrays. Models build one with :class:`ProgramBuilder`, whole blocks of
+variables and whole groups of rows at a time, never one variable at a time.
+
+>>> import numpy as np
+>>> b = ProgramBuilder("max")
+>>> x = b.add_block("x", (2,), integer=True, lo=0, hi=3, cost=[1.0, 2.0])
+>>> b.add_rows(x[None, :], [[1.0, 1.0]], hi=4)
+>>> p = b.build()
+>>> p.problem_class, p.n_cols, p.n_rows
+('MILP', 2, 1)
+>>> p.objective_value(np.array([1.0, 3.0])), p.is_feasible(np.array([1.0, 3.0]))
+(7.0, True)
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._validate import Sense, as_sense
+from .errors import InstanceError
+
+__all__ = ["Program", "ProgramBuilder", "VariableBlock", "ProblemClass"]
+
+ProblemClass = Literal["LP", "MILP", "QP", "MIQP"]
+
+INF = np.inf
+
+
+@dataclass(frozen=True)
+class VariableBlock:
+    """A named slice ``x[offset : offset + size]`` viewed with ``shape``."""
+
+    name: str
+    offset: int
+    shape: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.offset, self.offset + self.size)
+
+    def take(self, x: np.ndarray) -> np.ndarray:
+        """This block of a full solution vector, reshaped to the block's shape."""
+        return np.asarray(x)[self.slice].reshape(self.shape)
+
+    def indices(self) -> np.ndarray:
+        """Column index of every entry of the block, in the block's shape."""
+        return np.arange(self.offset, self.offset + self.size).reshape(self.shape)
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """A sparse LP/MILP/QP/MIQP in one canonical form (see the module docstring)."""
+
+    c: np.ndarray
+    A: sp.csr_array
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    integrality: np.ndarray
+    sense: Sense = "min"
+    c0: float = 0.0
+    Q: sp.csr_array | None = None
+    blocks: tuple[VariableBlock, ...] = ()
+    row_groups: tuple[tuple[str, int, int], ...] = ()
+    name: str = "program"
+
+    def __post_init__(self) -> None:
+        n, m = self.c.shape[0], self.A.shape[0]
+        checks = {
+            "c": (self.c, (n,)),
+            "row_lo": (self.row_lo, (m,)),
+            "row_hi": (self.row_hi, (m,)),
+            "col_lo": (self.col_lo, (n,)),
+            "col_hi": (self.col_hi, (n,)),
+            "integrality": (self.integrality, (n,)),
+        }
+        for name, (arr, shape) in checks.items():
+            if arr.shape != shape:
+                raise InstanceError(f"must have shape {shape}; got {arr.shape}", field=name)
+        if self.A.shape[1] != n:
+            raise InstanceError(f"must have {n} columns; got {self.A.shape[1]}", field="A")
+        if self.Q is not None and self.Q.shape != (n, n):
+            raise InstanceError(f"must have shape {(n, n)}; got {self.Q.shape}", field="Q")
+        for name in ("c", "row_lo", "row_hi", "col_lo", "col_hi"):
+            if np.isnan(getattr(self, name)).any():
+                raise InstanceError("must not contain NaN", field=name)
+        if not np.isfinite(self.A.data).all():
+            raise InstanceError("must have finite entries", field="A")
+        object.__setattr__(self, "sense", as_sense(self.sense))
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def n_cols(self) -> int:
+        return int(self.c.shape[0])
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.A.shape[0])
+
+    @property
+    def is_mip(self) -> bool:
+        return bool(self.integrality.any())
+
+    @property
+    def problem_class(self) -> ProblemClass:
+        quad = self.Q is not None and self.Q.nnz > 0
+        if quad:
+            return "MIQP" if self.is_mip else "QP"
+        return "MILP" if self.is_mip else "LP"
+
+    @property
+    def has_integral_objective(self) -> bool:
+        """True when every feasible point has an integer objective value.
+
+        Then a MIP bound within less than 1 of the incumbent proves optimality, which
+        lets backends prove exact optima instead of stopping at a relative gap.
+        """
+        if self.Q is not None and self.Q.nnz > 0:
+            return False
+        if float(self.c0) != round(float(self.c0)):
+            return False
+        cont = ~self.integrality
+        if np.any(self.c[cont] != 0):
+            return False
+        ci = self.c[self.integrality]
+        return bool(np.all(ci == np.round(ci)))
+
+    def block(self, name: str) -> VariableBlock:
+        for blk in self.blocks:
+            if blk.name == name:
+                return blk
+        raise KeyError(f"program {self.name!r} has no variable block {name!r}; "
+                       f"it has {[b.name for b in self.blocks]}")
+
+    def with_changes(self, **fields: object) -> "Program":
+        """A copy with some fields replaced (the program itself stays unchanged)."""
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        data.update(fields)
+        return Program(**data)  # type: ignore[arg-type]
+
+    # ----------------------------------------------------------- evaluation
+    def objective_value(self, x: np.ndarray) -> float:
+        """``c0 + c @ x + 1/2 x' Q x`` at ``x``."""
+        x = np.asarray(x, dtype=float)
+        val = float(self.c0 + self.c @ x)
+        if self.Q is not None:
+            val += 0.5 * float(x @ (self.Q @ x))
+        return val
+
+    def violation(self, x: np.ndarray) -> float:
+        """Largest violation of a row, a bound or integrality at ``x`` (0 if feasible)."""
+        x = np.asarray(x, dtype=float)
+        if x.shape != (self.n_cols,):
+            raise ValueError(f"`x` must have shape ({self.n_cols},); got {x.shape}")
+        ax = self.A @ x
+        parts = [
+            np.maximum(self.row_lo - ax, 0.0),
+            np.maximum(ax - self.row_hi, 0.0),
+            np.maximum(self.col_lo - x, 0.0),
+            np.maximum(x - self.col_hi, 0.0),
+            np.abs(x - np.round(x)) * self.integrality,
+        ]
+        return float(max((p.max() if p.size else 0.0) for p in parts))
+
+    def is_feasible(self, x: np.ndarray, tol: float = 1e-6) -> bool:
+        return self.violation(x) <= tol
+
+
+@dataclass
+class ProgramBuilder:
+    """Collects variable blocks and row groups as arrays, then builds a :class:`Program`.
+
+    Rows are added in COO form, a whole group per call, so that a model's compile step is
+    a handful of numpy operations whatever its size.
+    """
+
+    sense: Sense = "min"
+    name: str = "program"
+    _lo: list[np.ndarray] = field(default_factory=list)
+    _hi: list[np.ndarray] = field(default_factory=list)
+    _cost: list[np.ndarray] = field(default_factory=list)
+    _int: list[np.ndarray] = field(default_factory=list)
+    _blocks: list[VariableBlock] = field(default_factory=list)
+    _rows: list[np.ndarray] = field(default_factory=list)
+    _cols: list[np.ndarray] = field(default_factory=list)
+    _vals: list[np.ndarray] = field(default_factory=list)
+    _row_lo: list[np.ndarray] = field(default_factory=list)
+    _row_hi: list[np.ndarray] = field(default_factory=list)
+    _groups: list[tuple[str, int, int]] = field(default_factory=list)
+    _q: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    c0: float = 0.0
+    n_cols: int = 0
+    n_rows: int = 0
+
+    def add_block(
+        self,
+        name: str,
+        shape: Sequence[int] | int,
+        *,
+        lo: float | np.ndarray = 0.0,
+        hi: float | np.ndarray = INF,
+        integer: bool | np.ndarray = False,
+        cost: float | np.ndarray = 0.0,
+    ) -> np.ndarray:
+        """Add a block of variables; returns their column indices in ``shape``."""
+        shape = (int(shape),) if np.isscalar(shape) else tuple(int(s) for s in shape)
+        size = int(np.prod(shape, dtype=np.int64))
+        blk = VariableBlock(name, self.n_cols, shape)
+        if any(b.name == name for b in self._blocks):
+            raise ValueError(f"block {name!r} added twice")
+        self._blocks.append(blk)
+        self._lo.append(np.broadcast_to(np.asarray(lo, dtype=float), shape).ravel())
+        self._hi.append(np.broadcast_to(np.asarray(hi, dtype=float), shape).ravel())
+        self._cost.append(np.broadcast_to(np.asarray(cost, dtype=float), shape).ravel())
+        self._int.append(np.broadcast_to(np.asarray(integer, dtype=bool), shape).ravel())
+        self.n_cols += size
+        return blk.indices()
+
+    def add_rows(
+        self,
+        cols: np.ndarray,
+        coef: float | np.ndarray = 1.0,
+        *,
+        lo: float | np.ndarray = -INF,
+        hi: float | np.ndarray = INF,
+        name: str = "",
+        mask: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Add ``k`` rows ``lo[r] <= sum_t coef[r, t] * x[cols[r, t]] <= hi[r]``.
+
+        ``cols`` has shape ``(k, t)``; ``coef`` broadcasts to it; ``mask`` (same shape)
+        drops entries. Returns the new rows' indices.
+        """
+        cols = np.asarray(cols, dtype=np.int64)
+        if cols.ndim != 2:
+            raise ValueError("`cols` must have shape (n_rows, terms)")
+        k = cols.shape[0]
+        coef = np.broadcast_to(np.asarray(coef, dtype=float), cols.shape)
+        rows = np.broadcast_to(np.arange(self.n_rows, self.n_rows + k)[:, None], cols.shape)
+        keep = coef != 0 if mask is None else (np.asarray(mask, dtype=bool) & (coef != 0))
+        return self.add_rows_coo(rows[keep] - self.n_rows, cols[keep], coef[keep], k, lo=lo, hi=hi, name=name)
+
+    def add_rows_coo(
+        self,
+        row: np.ndarray,
+        col: np.ndarray,
+        val: np.ndarray,
+        n_rows: int,
+        *,
+        lo: float | np.ndarray = -INF,
+        hi: float | np.ndarray = INF,
+        name: str = "",
+    ) -> np.ndarray:
+        """Add ``n_rows`` rows given as COO triplets with row numbers ``0..n_rows-1``."""
+        start = self.n_rows
+        self._rows.append(np.asarray(row, dtype=np.int64).ravel() + start)
+        self._cols.append(np.asarray(col, dtype=np.int64).ravel())
+        self._vals.append(np.asarray(val, dtype=float).ravel())
+        self._row_lo.append(np.broadcast_to(np.asarray(lo, dtype=float), (n_rows,)).copy())
+        self._row_hi.append(np.broadcast_to(np.asarray(hi, dtype=float), (n_rows,)).copy())
+        self.n_rows += n_rows
+        if name:
+            self._groups.append((name, start, n_rows))
+        return np.arange(start, start + n_rows)
+
+    def add_quadratic(self, row: np.ndarray, col: np.ndarray, val: np.ndarray) -> None:
+        """Add entries to ``Q`` (objective ``1/2 x'Qx``; duplicates are summed).
+
+        Give both ``(i, j)`` and ``(j, i)`` for an off-diagonal term: ``Q`` must end up symmetric.
+        """
+        self._q.append((np.asarray(row, np.int64).ravel(), np.asarray(col, np.int64).ravel(),
+                        np.asarray(val, float).ravel()))
+
+    def build(self) -> Program:
+        n = self.n_cols
+
+        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+        A = sp.csr_array(
+            sp.coo_array((cat(self._vals, float), (cat(self._rows, np.int64), cat(self._cols, np.int64))),
+                         shape=(self.n_rows, n))
+        )
+        A.sum_duplicates()
+        Q = None
+        if self._q:
+            r = np.concatenate([q[0] for q in self._q])
+            cc = np.concatenate([q[1] for q in self._q])
+            v = np.concatenate([q[2] for q in self._q])
+            Q = sp.csr_array(sp.coo_array((v, (r, cc)), shape=(n, n)))
+            Q.sum_duplicates()
+        return Program(
+            c=cat(self._cost, float),
+            A=A,
+            row_lo=cat(self._row_lo, float),
+            row_hi=cat(self._row_hi, float),
+            col_lo=cat(self._lo, float),
+            col_hi=cat(self._hi, float),
+            integrality=cat(self._int, bool),
+            sense=self.sense,
+            c0=float(self.c0),
+            Q=Q,
+            blocks=tuple(self._blocks),
+            row_groups=tuple(self._groups),
+            name=self.name,
+        )
