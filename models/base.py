@@ -90,6 +90,25 @@ class Model(ABC):
     def to_program(self) -> Program:
         """Compile to the canonical :class:`Program` (vectorised)."""
 
+    def program_classes(self) -> tuple[str, ...]:
+        """Problem classes this model can be compiled to, natural form first.
+
+        A model with an exact reformulation (say a MIQP with an exact MILP form) lists
+        both, and returns the right one from :meth:`program_for`.
+        """
+        return (self.problem_class,)
+
+    def program_for(self, accepted: frozenset[str] | set[str]) -> Program:
+        """The Program in the first of :meth:`program_classes` that a backend accepts.
+
+        Its first variable block must be the one :meth:`decode` reads, whatever the form.
+        """
+        program = self.to_program()
+        if program.problem_class in accepted:
+            return program
+        raise ValueError(f"{type(self).__name__} compiles to {program.problem_class}, "
+                         f"not to any of {sorted(accepted)}")
+
     @abstractmethod
     def decode(self, x: np.ndarray) -> Any:
         """Turn a Program solution vector into this model's typed answer."""

@@ -61,7 +61,7 @@ class Backend(ABC):
         """True when this backend can solve ``model`` (by class or tag)."""
         if self.accepts_classes & set(getattr(model, "tags", ())):
             return True
-        return model.problem_class in self.accepts_classes
+        return any(pc in self.accepts_classes for pc in model.program_classes())
 
     def refusal(self, model: Model) -> str | None:
         """Why this backend cannot take ``model`` (None when it can); data-level checks."""

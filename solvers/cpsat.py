@@ -186,12 +186,12 @@ class CpsatBackend(Backend):
     description = "OR-Tools CP-SAT: integer programs with decimal data scaled exactly"
 
     def refusal(self, model: Model) -> str | None:
-        program = model.to_program()
+        program = model.program_for(self.accepts_classes)
         if not program.integrality.all():
             return "it has continuous variables; CP-SAT needs every variable integer"
         return None
 
     def solve(self, model: Model, opts: SolveOptions) -> Result:
         started = time.perf_counter()
-        built = build_cpsat(model.to_program())
+        built = build_cpsat(model.program_for(self.accepts_classes))
         return run_cpsat(built, opts, started, self.name)

@@ -184,7 +184,7 @@ class HighsBackend(Backend):
 
     def solve(self, model: Model, opts: SolveOptions) -> Result:
         started = time.perf_counter()
-        program = model.to_program()
+        program = model.program_for(self.accepts_classes)
         h = build_highs(program, opts)
         warm = opts.opt("warm_start")
         if warm is not None and program.is_mip:

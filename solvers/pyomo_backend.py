@@ -91,7 +91,7 @@ class PyomoBackend(Backend):
         from pyomo.contrib.solver.common.factory import SolverFactory
 
         started = time.perf_counter()
-        program = model.to_program()
+        program = model.program_for(self.accepts_classes)
         solver_name = opts.opt("solver", "highs")
         try:
             solver = SolverFactory(solver_name)
