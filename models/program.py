@@ -14,7 +14,7 @@ variables and whole groups of rows at a time, never one variable at a time.
 >>> import numpy as np
 >>> b = ProgramBuilder("max")
 >>> x = b.add_block("x", (2,), integer=True, lo=0, hi=3, cost=[1.0, 2.0])
->>> b.add_rows(x[None, :], [[1.0, 1.0]], hi=4)
+>>> _ = b.add_rows(x[None, :], [[1.0, 1.0]], hi=4)
 >>> p = b.build()
 >>> p.problem_class, p.n_cols, p.n_rows
 ('MILP', 2, 1)

@@ -42,7 +42,8 @@ def integer_scale_powers(values: np.ndarray, max_power: int = MAX_POWER) -> np.n
     power = np.full(values.shape, -1, dtype=np.int64)
     for k in range(max_power + 1):
         scaled = values * 10.0**k
-        whole = (np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))) & (power < 0)
+        # Whole up to float noise: an absolute 1e-6 in scaled units, or a few ulps of a large value.
+        whole = (np.abs(scaled - np.round(scaled)) <= np.maximum(1e-6, 4e-16 * np.abs(scaled))) & (power < 0)
         power[whole] = k
     return power
 

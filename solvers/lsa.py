@@ -11,7 +11,7 @@ All three are exact: ``optimal`` means optimal, with gap 0. No Program is built.
 >>> from allotment.models import LinearAssignment
 >>> from allotment.solvers import solve
 >>> solve(LinearAssignment([[4, 1], [2, 3]], sense="max"), method="lsa").objective
-6.0
+7.0
 """
 from __future__ import annotations
 
