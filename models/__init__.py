@@ -8,7 +8,7 @@ from .answers import Assignment
 from .assignment import LinearAssignment
 from .base import MODEL_KINDS, CheckReport, Model, register_kind
 from .errors import AllotmentError, InstanceError, ModelNotSolvedError, OptionError, SolverUnavailableError
-from .files import READERS, detect_format, load, model_from_dict, register_reader, save
+from .files import READERS, detect_format, load, load_all, model_from_dict, register_reader, save
 from .gap import GeneralizedAssignment
 from .orlib import count_orlib_gap_problems, read_orlib_gap, read_orlib_lap
 from .program import Program, ProgramBuilder, VariableBlock
@@ -17,5 +17,5 @@ __all__ = [
     "AllotmentError", "Assignment", "CheckReport", "GeneralizedAssignment", "InstanceError",
     "LinearAssignment", "MODEL_KINDS", "Model", "ModelNotSolvedError", "OptionError", "Program", "ProgramBuilder",
     "READERS", "SolverUnavailableError", "VariableBlock", "count_orlib_gap_problems", "detect_format",
-    "load", "model_from_dict", "read_orlib_gap", "read_orlib_lap", "register_kind", "register_reader", "save",
+    "load", "load_all", "model_from_dict", "read_orlib_gap", "read_orlib_lap", "register_kind", "register_reader", "save",
 ]

@@ -28,10 +28,10 @@ from pydantic import ValidationError
 
 from .base import MODEL_KINDS, Model
 from .errors import InstanceError
-from .orlib import read_orlib_gap, read_orlib_lap
+from .orlib import count_orlib_gap_problems, read_orlib_gap, read_orlib_lap
 from .schemas import FILE_SCHEMAS, FORMAT_VERSION
 
-__all__ = ["load", "save", "register_reader", "READERS", "detect_format"]
+__all__ = ["load", "load_all", "save", "register_reader", "READERS", "detect_format"]
 
 Reader = Callable[..., Model]
 
@@ -141,6 +141,19 @@ def load(path: str | Path, *, format: str | None = None, **options: Any) -> Mode
     if fmt not in READERS:
         raise InstanceError(f"unknown format {fmt!r}; known: {sorted(READERS)}", source=str(path))
     return READERS[fmt](path, **options)
+
+
+def load_all(path: str | Path, *, format: str | None = None, **options: Any) -> list[tuple[str, Model]]:
+    """Every model in a file as ``(label, model)``: one for most files, each problem of a
+    multi-problem OR-Library GAP file unless ``problem=`` picks one."""
+    path = Path(path)
+    fmt = format or (detect_format(path) if path.is_file() else None)
+    if fmt == "orlib-gap" and "problem" not in options:
+        count = count_orlib_gap_problems(path)
+        if count > 1:
+            return [(f"{path.name}#{k}", load(path, format=fmt, problem=k, **options)) for k in range(1, count + 1)]
+    label = path.name if "problem" not in options else f"{path.name}#{options['problem']}"
+    return [(label, load(path, format=fmt, **options))]
 
 
 def save(model: Model, path: str | Path) -> None:
