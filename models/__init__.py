@@ -12,8 +12,11 @@ from .files import READERS, detect_format, load, load_all, model_from_dict, regi
 from .gap import GeneralizedAssignment
 from .orlib import count_orlib_gap_problems, read_orlib_gap, read_orlib_lap
 from .program import Program, ProgramBuilder, VariableBlock
+from .scheduling import Schedule, UnrelatedScheduling
+from .shares import ShareAllocation, ShareAnswer
 
 __all__ = [
+    "Schedule", "ShareAllocation", "ShareAnswer", "UnrelatedScheduling",
     "AllotmentError", "Assignment", "CheckReport", "GeneralizedAssignment", "InstanceError",
     "LinearAssignment", "MODEL_KINDS", "Model", "ModelNotSolvedError", "OptionError", "Program", "ProgramBuilder",
     "READERS", "SolverUnavailableError", "VariableBlock", "count_orlib_gap_problems", "detect_format",

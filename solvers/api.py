@@ -111,6 +111,9 @@ def solve(
         result = Result(Status.ERROR, method=backend.name, message=f"{type(exc).__name__}: {exc}")
     if result.answer is None and result.x is not None and result.ok:
         result.answer = model.decode(result.x)
+    reason = getattr(model, "infeasibility_reason", None)  # models that can say why they are infeasible
+    if result.status is Status.INFEASIBLE and callable(reason) and (why := reason()) and why not in result.message:
+        result.message = f"{result.message}; {why}" if result.message else why
     result.method = result.method or backend.name
     result.sense = model.sense
     result.runtime = time.perf_counter() - started

@@ -108,6 +108,8 @@ _BUILTIN_MODULES = [
     "allotment.solvers.cpsat",
     "allotment.solvers.lsa",
     "allotment.solvers.pyomo_backend",
+    "allotment.solvers.shares",
+    "allotment.solvers.cvxpy_backend",
 ]
 
 
