@@ -108,8 +108,11 @@ _BUILTIN_MODULES = [
     "allotment.solvers.cpsat",
     "allotment.solvers.lsa",
     "allotment.solvers.pyomo_backend",
+    "allotment.solvers.dcop.backends",
+    "allotment.solvers.scheduling",
     "allotment.solvers.shares",
     "allotment.solvers.cvxpy_backend",
+    "allotment.solvers.scip", "allotment.solvers.guidance_cpsat",
 ]
 
 
