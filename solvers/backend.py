@@ -113,6 +113,7 @@ _BUILTIN_MODULES = [
     "allotment.solvers.shares",
     "allotment.solvers.cvxpy_backend",
     "allotment.solvers.scip", "allotment.solvers.guidance_cpsat",
+    "allotment.solvers.heuristics.backends",
 ]
 
 
