@@ -72,6 +72,19 @@ def _resolve(model: Model, method: str | Backend | None) -> tuple[Backend, bool]
     return backend, False
 
 
+def _run(backend: Backend, model: Model, opts: SolveOptions) -> Result:
+    """``backend.solve`` with a failing library turned into an ``error`` Result."""
+    try:
+        return backend.solve(model, opts)
+    except (InstanceError, OptionError, SolverUnavailableError):
+        raise  # the user's to fix: data, options, or a method that cannot take this model
+    except MemoryError:
+        return Result(Status.ERROR, method=backend.name, message="out of memory")
+    except Exception as exc:  # noqa: BLE001 - a failing library is reported as a status, not a traceback
+        log.debug("method %s failed", backend.name, exc_info=True)
+        return Result(Status.ERROR, method=backend.name, message=f"{type(exc).__name__}: {exc}")
+
+
 def solve(
     model: Model,
     method: str | Backend | None = "auto",
@@ -87,7 +100,8 @@ def solve(
     ----------
     model : an allotment model
     method : a method name (``allot methods`` lists them), a Backend, or ``"auto"``
-        (the preferred installed method that accepts the model; ``Result.method`` names it)
+        (the preferred installed method that accepts the model; ``Result.method`` names it;
+        when it runs short, the GA continues: see :mod:`allotment.solvers.fallback`)
     time_limit : wall-clock seconds, or None for no limit
     seed : for randomized methods and solver tie-breaking; same seed, same answer
     verbose : print the solver's own log
@@ -100,15 +114,12 @@ def solve(
     started = time.perf_counter()
     backend, auto = _resolve(model, method)
     opts = SolveOptions(time_limit=time_limit, seed=seed, verbose=verbose, options=options)
-    try:
-        result = backend.solve(model, opts)
-    except (InstanceError, OptionError, SolverUnavailableError):
-        raise  # the user's to fix: data, options, or a method that cannot take this model
-    except MemoryError:
-        result = Result(Status.ERROR, method=backend.name, message="out of memory")
-    except Exception as exc:  # noqa: BLE001 - a failing library is reported as a status, not a traceback
-        log.debug("method %s failed", backend.name, exc_info=True)
-        result = Result(Status.ERROR, method=backend.name, message=f"{type(exc).__name__}: {exc}")
+    if auto:
+        from .fallback import solve_with_fallback  # exact first, the GA when that runs short
+
+        result = solve_with_fallback(model, backend, opts, _run)
+    else:
+        result = _run(backend, model, opts)
     if result.answer is None and result.x is not None and result.ok:
         result.answer = model.decode(result.x)
     reason = getattr(model, "infeasibility_reason", None)  # models that can say why they are infeasible
