@@ -207,9 +207,12 @@ def _pydcop_from_dict(data: Any) -> DCOP:
             raise InstanceError(f"type must be 'intention' or 'extensional'; got {kind!r}",
                                 field=f"constraints.{cname}.type")
     for f in factors:
-        bad = np.isnan(f.table)
+        bad = np.isnan(f.table) if _is_extensional(cons, f.name) else ~np.isfinite(f.table)
         if bad.any():
-            raise InstanceError("evaluates to NaN (a division by zero?)", field=f"constraints.{f.name}")
+            at = tuple(int(i) for i in np.argwhere(bad)[0])
+            where = {var_ids[i]: domains[i][j] for i, j in zip(f.scope, at)}
+            raise InstanceError(f"evaluates to {f.table[at]} at {where} (a division by zero or an overflow?)",
+                                field=f"constraints.{f.name}" if f.name in cons else "variables")
 
     agents_spec = data.get("agents") or []
     agent_ids = [str(a) for a in agents_spec] if isinstance(agents_spec, (list, Mapping)) else []
@@ -224,6 +227,11 @@ def _pydcop_from_dict(data: Any) -> DCOP:
                     owner[var_pos[item]] = str(agent)
     return DCOP(domains, factors, sense=objective, variable_ids=var_ids, agent_ids=agent_ids,
                 owner=owner if agent_ids else None, name=str(data.get("name") or "dcop"))
+
+
+def _is_extensional(cons: Mapping[str, Any], name: str) -> bool:
+    c = cons.get(name)
+    return isinstance(c, Mapping) and c.get("type") == "extensional"
 
 
 def _expression(text: Any, var_ids: Sequence[str], where: str) -> Any:
