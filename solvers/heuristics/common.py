@@ -219,8 +219,8 @@ def start_run(model: Model, opts: SolveOptions, options: dict[str, Any], method:
                       message=f"task index {int(stranded[0])} fits no agent (its weight exceeds every capacity)")
     relaxation = Relaxation()
     if options["lp"]:
-        # The relaxation may take at most a third of the budget; without it there is no bound.
-        budget = None if opts.time_limit is None else opts.time_limit / 3
+        # The relaxation may take at most half the budget; without it there is no bound.
+        budget = None if opts.time_limit is None else opts.time_limit / 2
         relaxation = lp_relaxation(model, enc, budget)
         if relaxation.infeasible:
             return Result(Status.INFEASIBLE, method=method, runtime=time.perf_counter() - started, sense=model.sense,
