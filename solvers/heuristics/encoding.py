@@ -4,7 +4,12 @@ An individual is a vector ``v`` of length ``n`` (tasks) holding agent indices ``
 Models where a task may stay unassigned get a *dummy agent* ``M-1`` without capacity
 limits whose cost row is the unassigned penalty. In minimisation form the individual costs
 
-    f(v) = offset + sum_j C[v_j, j] + 1/2 x(v)' Q x(v)        (Q optional, x(v) one-hot (M, n))
+    f(v) = offset + sum_j C[v_j, j] + 1/2 x(v)' Q x(v) + sum_{r,i} price[r, i] phi(target[r, i] - L[r, i])
+
+with ``x(v)`` the one-hot ``(M, n)`` matrix, ``L[r, i] = sum_{j: v_j = i} W[r, i, j]`` the load,
+``Q`` optional, and an optional *soft load* term whose ``phi`` is ``max(0, .)`` (a shortfall
+penalty), ``(.)**2`` or ``max(0, .)**2``; it prices how far loads fall short of targets,
+as in coalition and guidance models.
 
 and violates capacities by
 
@@ -69,6 +74,8 @@ class Encoding:
     sign : +1 (model minimises) or -1 (model maximises): model objective = ``sign * f``
     offset : constant added to ``f``
     integral : True when every vector has a whole-number objective (bounds may be rounded)
+    soft_target, soft_price : (R, M) and soft_kind ``"shortfall" | "square" | "shortfall_square"``:
+        the optional soft load term (see the module docstring)
     to_answer : vector -> the model's answer;  from_answer : any answer -> vector
     """
 
@@ -80,6 +87,9 @@ class Encoding:
     sign: float = 1.0
     offset: float = 0.0
     integral: bool = False
+    soft_target: np.ndarray | None = None
+    soft_price: np.ndarray | None = None
+    soft_kind: str = "shortfall"
     to_answer: Callable[[np.ndarray], Any] | None = None
     from_answer: Callable[[Any], np.ndarray] | None = None
     info: dict[str, Any] = field(default_factory=dict)
@@ -102,6 +112,17 @@ class Encoding:
         object.__setattr__(self, "allowed", allowed)
         if self.quadratic is not None:
             object.__setattr__(self, "quadratic", sp.csr_array(self.quadratic))
+        if self.soft_target is not None:
+            if self.soft_kind not in _SOFT:
+                raise ValueError(f"`soft_kind` must be one of {sorted(_SOFT)}; got {self.soft_kind!r}")
+            shape = capacity.shape
+            object.__setattr__(self, "soft_target", np.broadcast_to(np.asarray(self.soft_target, float), shape))
+            object.__setattr__(self, "soft_price", np.broadcast_to(np.asarray(self.soft_price, float), shape))
+
+    @property
+    def linear(self) -> bool:
+        """True when ``f`` is linear in the one-hot matrix (no quadratic, no soft load term)."""
+        return self.quadratic is None and self.soft_target is None
 
     @property
     def n_tasks(self) -> int:
@@ -124,6 +145,18 @@ class Encoding:
     def model_objective(self, f: float) -> float:
         """The model's objective for internal (minimisation-form) cost ``f``."""
         return float(self.sign * f)
+
+
+_SOFT: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "shortfall": lambda d: np.maximum(d, 0.0),
+    "square": lambda d: d * d,
+    "shortfall_square": lambda d: np.maximum(d, 0.0) ** 2,
+}
+
+
+def _soft(enc: Encoding, r: int, agents: np.ndarray, loads: np.ndarray) -> np.ndarray:
+    """Soft load cost of resource ``r`` at ``agents`` carrying ``loads`` (broadcast)."""
+    return enc.soft_price[r][agents] * _SOFT[enc.soft_kind](enc.soft_target[r][agents] - loads)
 
 
 def random_vectors(enc: Encoding, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -207,7 +240,11 @@ def evaluate(enc: Encoding, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray
     cost = enc.offset + enc.cost[vectors, cols].sum(axis=1)
     if enc.quadratic is not None:
         cost = cost + _quad_values(enc, vectors)[0]
-    violation = _over(enc, _loads(enc, vectors)).sum(axis=(1, 2))
+    loads = _loads(enc, vectors)
+    if enc.soft_target is not None:
+        agents = np.arange(enc.n_agents)
+        cost = cost + sum(_soft(enc, r, agents, loads[:, r, :]).sum(axis=1) for r in range(enc.n_resources))
+    violation = _over(enc, loads).sum(axis=(1, 2))
     bad = ~enc.allowed[vectors, cols].all(axis=1)
     violation = np.where(bad, np.inf, violation)
     return cost, violation
@@ -298,6 +335,13 @@ def shift_moves(enc: Encoding, pop: Population, rows: np.ndarray) -> tuple[np.nd
         left = np.take_along_axis(L[:, r, :], V, axis=1) - W[r][V, cols]
         src += np.maximum(left - cap[r][V], 0.0) - np.take_along_axis(over_now[:, r, :], V, axis=1)
     dv = dst + src[:, None, :]
+    if enc.soft_target is not None:
+        agents = np.arange(M)[None, :, None]
+        for r in range(enc.n_resources):
+            here = L[:, r, :, None]
+            dc = dc + _soft(enc, r, agents, here + W[r][None]) - _soft(enc, r, agents, here)
+            held = np.take_along_axis(L[:, r, :], V, axis=1)
+            dc = dc + (_soft(enc, r, V, held - W[r][V, cols]) - _soft(enc, r, V, held))[:, None, :]
     blocked = ~enc.allowed[None] | (np.arange(M)[None, :, None] == V[:, None, :])
     return np.where(blocked, np.inf, dc), np.where(blocked, np.inf, dv), dst <= EPS
 
@@ -324,7 +368,7 @@ def _apply_shifts(enc: Encoding, pop: Population, prow: np.ndarray, task: np.nda
 def shift_step(enc: Encoding, pop: Population, rows: np.ndarray, *, multi: bool = True) -> np.ndarray:
     """One round of shift moves for ``rows``; a bool mask over ``rows``: True where one was made.
 
-    An infeasible row (or any row under a quadratic objective) takes its single best move.
+    An infeasible row (any row when ``f`` is not linear) takes its single best move.
     A feasible row takes, for every agent, the best improving move into it, as long as no
     task moves twice: moves into distinct agents that each fit are jointly feasible, and
     their linear cost changes add up.
@@ -336,9 +380,9 @@ def shift_step(enc: Encoding, pop: Population, rows: np.ndarray, *, multi: bool 
         return moved
     dc, dv, clean = shift_moves(enc, pop, rows)
     infeasible = pop.violation[rows] > EPS
-    single = infeasible | (enc.quadratic is not None) | (not multi)
+    single = infeasible | (not enc.linear) | (not multi)
     f = np.flatnonzero(~single)
-    if multi and enc.quadratic is None and infeasible.any():
+    if multi and enc.linear and infeasible.any():
         done = _repair_moves(enc, pop, rows, np.flatnonzero(infeasible), dc, dv, clean)
         moved[done] = True
         single &= ~moved
@@ -432,7 +476,7 @@ def swap_step(enc: Encoding, pop: Population, rows: np.ndarray, rng: np.random.G
     V, L = pop.vectors[rows], pop.loads[rows]
     cols = np.arange(n)
     cur = C[V, cols[None, :]]
-    if enc.quadratic is None:
+    if enc.linear:
         cheapest = enc.info.get("_cheapest")
         if cheapest is None:
             cheapest = enc.info["_cheapest"] = np.where(enc.allowed, C, np.inf).min(axis=0)
@@ -462,8 +506,12 @@ def swap_step(enc: Encoding, pop: Population, rows: np.ndarray, rng: np.random.G
         term_b = np.maximum(new_b - cap[r][b][:, None, :], 0.0) - ob[:, None, :]
         dv += term_a + term_b
         clean &= (term_a <= EPS) & (term_b <= EPS)
+        if enc.soft_target is not None:
+            dc = dc + (_soft(enc, r, a[:, :, None], new_a) - _soft(enc, r, a, la)[:, :, None]
+                       + _soft(enc, r, b[:, None, :], new_b) - _soft(enc, r, b, lb)[:, None, :])
     blocked = ((b[:, None, :] == a[:, :, None]) | ~enc.allowed[a[:, :, None], cols[None, None, :]]
                | ~enc.allowed[b[:, None, :], sel[:, :, None]] | ~valid[:, :, None])
+    base = dc
     if enc.quadratic is not None:
         # First-order screen (the gradient part); the chosen swap is priced exactly below.
         G = pop.grad[rows]
@@ -483,29 +531,16 @@ def swap_step(enc: Encoding, pop: Population, rows: np.ndarray, rng: np.random.G
     src, dst = V[t, j], V[t, k]
     dct = dc[t, jj, kk]
     if enc.quadratic is not None:
-        dct = C[dst, j] + C[src, k] - cur[t, j] - cur[t, k] + _quad_swap_exact(enc, pop, rows[t], j, k, src, dst)
+        dct = base[t, jj, kk] + _quad_swap_exact(enc, pop, rows[t], j, k, src, dst)
         ok = (dv[t, jj, kk] < -EPS) | (dct < -EPS)
         t, j, k, src, dst, dct = t[ok], j[ok], k[ok], src[ok], dst[ok], dct[ok]
         if t.size == 0:
             return swapped
-        # Two shifts in a row; the second one's cost change is the rest of the exact swap change.
-        first = C[dst, j] - cur[t, j] + _quad_shift_exact(enc, pop, rows[t], j, src, dst)
-        _apply_shifts(enc, pop, rows[t], j, dst, first)
-        _apply_shifts(enc, pop, rows[t], k, src, dct - first)
-    else:
-        _apply_shifts(enc, pop, rows[t], j, dst, C[dst, j] - cur[t, j])
-        _apply_shifts(enc, pop, rows[t], k, src, C[src, k] - cur[t, k])
+    # Two shifts in a row; the first carries the whole cost change of the swap.
+    _apply_shifts(enc, pop, rows[t], j, dst, dct)
+    _apply_shifts(enc, pop, rows[t], k, src, np.zeros(t.size))
     swapped[t] = True
     return swapped
-
-
-def _quad_shift_exact(enc: Encoding, pop: Population, prow: np.ndarray, j: np.ndarray, a: np.ndarray,
-                      b: np.ndarray) -> np.ndarray:
-    """Exact change of ``1/2 x'Qx`` when task ``j`` moves from ``a`` to ``b`` (per move)."""
-    n, Q = enc.n_tasks, enc.quadratic
-    new, old = b * n + j, a * n + j
-    g = pop.grad[prow, new] - pop.grad[prow, old]
-    return g + 0.5 * (np.asarray(Q[new, new]) + np.asarray(Q[old, old])) - np.asarray(Q[old, new])
 
 
 def local_search(enc: Encoding, pop: Population, rng: np.random.Generator, rows: np.ndarray | None = None,

@@ -28,6 +28,48 @@ def quadratic_encoding(seed, M=3, n=7):
                     capacity=np.full((1, M), 12.0), quadratic=Q)
 
 
+def soft_encoding(seed, kind, M=4, n=8, R=2):
+    """Agents (tasks here) sent to consumers (agents here) plus an idle dummy, priced by shortfall."""
+    rng = np.random.default_rng(seed)
+    supply = rng.integers(0, 4, (n, R)).astype(float)
+    weight = np.broadcast_to(supply.T[:, None, :], (R, M, n)).copy()
+    weight[:, -1, :] = 0.0  # the idle dummy holds nothing
+    target = rng.integers(0, 8, (R, M)).astype(float)
+    target[:, -1] = 0.0
+    return Encoding(cost=rng.integers(0, 5, (M, n)).astype(float), weight=weight,
+                    capacity=np.full((R, M), np.inf), soft_target=target,
+                    soft_price=rng.integers(1, 4, (R, 1)).astype(float) * np.ones((R, M)), soft_kind=kind)
+
+
+def soft_cost_by_hand(enc, v):
+    loads = np.zeros(enc.capacity.shape)
+    for j, i in enumerate(v):
+        loads[:, i] += enc.weight[:, i, j]
+    d = enc.soft_target - loads
+    phi = {"shortfall": np.maximum(d, 0), "square": d * d, "shortfall_square": np.maximum(d, 0) ** 2}
+    return enc.cost[v, np.arange(enc.n_tasks)].sum() + (enc.soft_price * phi[enc.soft_kind]).sum()
+
+
+@pytest.mark.parametrize("kind", ["shortfall", "square", "shortfall_square"])
+def test_soft_load_term(kind):
+    enc = soft_encoding(0, kind)
+    rng = np.random.default_rng(1)
+    vectors = random_vectors(enc, 20, rng)
+    cost, violation = evaluate(enc, vectors)
+    assert np.all(violation == 0)
+    np.testing.assert_allclose(cost, [soft_cost_by_hand(enc, v) for v in vectors])
+    pop = Population.start(enc, vectors)
+    local_search(enc, pop, rng)
+    assert np.all(pop.cost <= cost + 1e-9)
+    np.testing.assert_allclose(pop.cost, [soft_cost_by_hand(enc, v) for v in pop.vectors])
+
+
+def test_soft_kind_is_checked():
+    with pytest.raises(ValueError, match="`soft_kind` must be one of"):
+        Encoding(cost=np.zeros((2, 2)), weight=np.zeros((1, 2, 2)), capacity=np.ones((1, 2)),
+                 soft_target=np.ones((1, 2)), soft_price=1.0, soft_kind="cubic")
+
+
 def assert_consistent(enc, pop):
     cost, violation = evaluate(enc, pop.vectors)
     np.testing.assert_allclose(pop.cost, cost, atol=1e-7)
@@ -67,10 +109,14 @@ def test_lap_encoding_round_trip(shape):
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10**6), tight=st.floats(0.3, 1.2), quadratic=st.booleans())
-def test_moves_keep_the_books_and_never_worsen(seed, tight, quadratic):
+@given(seed=st.integers(0, 10**6), tight=st.floats(0.3, 1.2),
+       kind=st.sampled_from(["linear", "quadratic", "shortfall", "square"]))
+def test_moves_keep_the_books_and_never_worsen(seed, tight, kind):
     rng = np.random.default_rng(seed)
-    enc = quadratic_encoding(seed) if quadratic else encode(random_gap(seed, tight=tight))
+    if kind == "linear":
+        enc = encode(random_gap(seed, tight=tight))
+    else:
+        enc = quadratic_encoding(seed) if kind == "quadratic" else soft_encoding(seed, kind)
     pop = Population.start(enc, random_vectors(enc, 6, rng))
     for _ in range(6):
         before_v, before_c = pop.violation.copy(), pop.cost.copy()
