@@ -10,6 +10,8 @@ from .base import MODEL_KINDS, CheckReport, Model, register_kind
 from .errors import AllotmentError, InstanceError, ModelNotSolvedError, OptionError, SolverUnavailableError
 from .files import READERS, detect_format, load, load_all, model_from_dict, register_reader, save
 from .gap import GeneralizedAssignment
+from .auction import AuctionAllocation, CombinatorialAuction
+from .cats import read_cats
 from .dcop import DCOP, DCOPAssignment, Factor
 from .dcop_io import read_pydcop_yaml, read_xcsp, write_pydcop_yaml, write_xcsp
 from .orlib import count_orlib_gap_problems, read_orlib_gap, read_orlib_lap
@@ -18,6 +20,7 @@ from .scheduling import Schedule, UnrelatedScheduling
 from .shares import ShareAllocation, ShareAnswer
 
 __all__ = [
+    "AuctionAllocation", "CombinatorialAuction", "read_cats",
     "DCOP", "DCOPAssignment", "Factor", "read_pydcop_yaml", "read_xcsp", "write_pydcop_yaml", "write_xcsp",
     "Schedule", "ShareAllocation", "ShareAnswer", "UnrelatedScheduling",
     "AllotmentError", "Assignment", "CheckReport", "GeneralizedAssignment", "InstanceError",
