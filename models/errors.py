@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["AllotmentError", "InstanceError", "ModelNotSolvedError", "OptionError", "SolverUnavailableError"]
+__all__ = ["AllotmentError", "EventError", "InstanceError", "ModelNotSolvedError", "OptionError", "SolverUnavailableError"]
 
 
 class AllotmentError(Exception):
@@ -68,3 +68,11 @@ class ModelNotSolvedError(AllotmentError, RuntimeError):
 
 class OptionError(AllotmentError, ValueError):
     """A method option that the method (or its library) does not take."""
+
+
+class EventError(AllotmentError, ValueError):
+    """An event that cannot apply to the current allocation (unknown id, inconsistent data).
+
+    The message names the event (and its trace line when read from a file) and the field;
+    the allocation the event was meant for stays unchanged.
+    """
