@@ -6,6 +6,9 @@ and bound a whole number; scaling a row does not change its solutions, so the op
 exact. Data that no such power makes integral (a continuous variable, 1/3, pi ...) are
 refused with a message that says where, never rounded silently.
 
+A model whose Program CP-SAT cannot take (a MIQP, say) may register a formulation of its
+own with :func:`register_cpsat_formulation`; the backend then builds that instead.
+
 >>> from allotment.models import GeneralizedAssignment
 >>> from allotment.solvers import solve
 >>> gap = GeneralizedAssignment(cost=[[1.5, 5], [4, 2.25]], weight=[[3, 3], [3, 3]], capacity=[3, 3])
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +30,8 @@ from allotment.models import Model, OptionError, Program
 from .backend import Backend, SolveOptions, register_backend
 from .result import Result, Status
 
-__all__ = ["CpsatBackend", "CpsatProgram", "build_cpsat", "run_cpsat", "integer_scale_powers"]
+__all__ = ["CpsatBackend", "CpsatProgram", "build_cpsat", "run_cpsat", "integer_scale_powers",
+           "CpsatFormulation", "register_cpsat_formulation", "formulation_for"]
 
 MAX_POWER = 9
 _LIMIT = 2**53  # largest magnitude kept exactly after scaling
@@ -42,8 +47,9 @@ def integer_scale_powers(values: np.ndarray, max_power: int = MAX_POWER) -> np.n
     power = np.full(values.shape, -1, dtype=np.int64)
     for k in range(max_power + 1):
         scaled = values * 10.0**k
-        # Whole up to float noise: an absolute 1e-6 in scaled units, or a few ulps of a large value.
-        whole = (np.abs(scaled - np.round(scaled)) <= np.maximum(1e-6, 4e-16 * np.abs(scaled))) & (power < 0)
+        # Whole up to float noise relative to the integer it rounds to (never rounds a tiny value to 0).
+        near = np.round(scaled)
+        whole = (np.abs(scaled - near) <= 1e-12 * np.maximum(np.abs(near), 1.0)) & (power < 0)
         power[whole] = k
     return power
 
@@ -56,6 +62,8 @@ class CpsatProgram:
     variables: list[Any]
     objective_scale: float
     program: Program
+    #: model-specific builds whose variables are not the Program's: values -> the typed answer
+    decode: Callable[[np.ndarray], Any] | None = None
 
 
 def _refuse(msg: str) -> None:
@@ -112,8 +120,12 @@ def build_cpsat(program: Program) -> CpsatProgram:
     scaled = np.round(A.data * np.repeat(row_scale, np.diff(A.indptr))).astype(np.int64)
     if np.abs(A.data * np.repeat(row_scale, np.diff(A.indptr))).max(initial=0) > _LIMIT:
         _refuse("a scaled coefficient exceeds 2**53")
-    row_lo = np.where(np.isfinite(program.row_lo), np.ceil(program.row_lo * row_scale - 1e-9), cp_model.INT_MIN)
-    row_hi = np.where(np.isfinite(program.row_hi), np.floor(program.row_hi * row_scale + 1e-9), cp_model.INT_MAX)
+    # Integer arrays from the start: INT_MAX as a float rounds up to 2**63, which CP-SAT rejects.
+    row_lo = np.full(program.n_rows, cp_model.INT_MIN, dtype=np.int64)
+    row_hi = np.full(program.n_rows, cp_model.INT_MAX, dtype=np.int64)
+    fin_lo, fin_hi = np.isfinite(program.row_lo), np.isfinite(program.row_hi)
+    row_lo[fin_lo] = np.ceil(program.row_lo[fin_lo] * row_scale[fin_lo] - 1e-9)
+    row_hi[fin_hi] = np.floor(program.row_hi[fin_hi] * row_scale[fin_hi] + 1e-9)
     indptr, indices = A.indptr, A.indices
     weighted_sum = cp_model.LinearExpr.weighted_sum
     for r in range(program.n_rows):
@@ -148,7 +160,11 @@ def run_cpsat(built: CpsatProgram, opts: SolveOptions, started: float, method: s
     params.num_workers = int(opts.opt("num_workers", min(8, os.cpu_count() or 1)))
     params.log_search_progress = bool(opts.verbose)
     if opts.time_limit is not None:
-        params.max_time_in_seconds = float(max(opts.time_limit - (time.perf_counter() - started), 0.01))
+        remaining = opts.time_limit - (time.perf_counter() - started)
+        if remaining <= 0:
+            return Result(Status.TIME_LIMIT, runtime=time.perf_counter() - started, method=method,
+                          message="time limit reached while building the CP-SAT model", sense=built.program.sense)
+        params.max_time_in_seconds = float(remaining)
     if opts.seed is not None:
         params.random_seed = int(opts.seed)
     warm = opts.opt("warm_start")
@@ -176,6 +192,40 @@ def run_cpsat(built: CpsatProgram, opts: SolveOptions, started: float, method: s
     return result
 
 
+@dataclass(frozen=True)
+class CpsatFormulation:
+    """A model-specific CP-SAT formulation (for models whose Program CP-SAT cannot take).
+
+    ``build(model)`` returns a :class:`CpsatProgram` whose ``variables`` start with the
+    model's ``x`` block (what ``model.decode`` reads); ``refusal(model)`` says why it cannot
+    take a model (None when it can).
+    """
+
+    build: Callable[[Any], CpsatProgram]
+    refusal: Callable[[Any], str | None] | None = None
+
+    def refuses(self, model: Model) -> str | None:
+        return None if self.refusal is None else self.refusal(model)
+
+
+#: model class -> its own CP-SAT formulation; the cpsat backend uses it instead of the Program
+CPSAT_FORMULATIONS: dict[type, CpsatFormulation] = {}
+
+
+def register_cpsat_formulation(model_cls: type, build: Callable[[Any], CpsatProgram],
+                               refusal: Callable[[Any], str | None] | None = None) -> None:
+    """Make ``method="cpsat"`` solve ``model_cls`` (and subclasses) with ``build``."""
+    CPSAT_FORMULATIONS[model_cls] = CpsatFormulation(build, refusal)
+
+
+def formulation_for(model: Model) -> CpsatFormulation | None:
+    """The model-specific formulation registered for ``model``'s class, if any."""
+    for cls in type(model).__mro__:
+        if cls in CPSAT_FORMULATIONS:
+            return CPSAT_FORMULATIONS[cls]
+    return None
+
+
 @register_backend
 class CpsatBackend(Backend):
     """CP-SAT on the compiled Program (integer programs; exact decimal scaling)."""
@@ -186,7 +236,13 @@ class CpsatBackend(Backend):
     auto_priority = 20
     description = "OR-Tools CP-SAT: integer programs with decimal data scaled exactly"
 
+    def accepts(self, model: Model) -> bool:
+        return formulation_for(model) is not None or super().accepts(model)
+
     def refusal(self, model: Model) -> str | None:
+        own = formulation_for(model)
+        if own is not None:
+            return own.refuses(model)
         program = model.program_for(self.accepts_classes)
         if not program.integrality.all():
             return "it has continuous variables; CP-SAT needs every variable integer"
@@ -194,5 +250,15 @@ class CpsatBackend(Backend):
 
     def solve(self, model: Model, opts: SolveOptions) -> Result:
         started = time.perf_counter()
-        built = build_cpsat(model.program_for(self.accepts_classes))
-        return run_cpsat(built, opts, started, self.name)
+        own = formulation_for(model)
+        if own is not None:
+            why = own.refuses(model)
+            if why is not None:
+                _refuse(why)
+            built = own.build(model)
+        else:
+            built = build_cpsat(model.program_for(self.accepts_classes))
+        result = run_cpsat(built, opts, started, self.name)
+        if built.decode is not None and result.x is not None:
+            result.answer, result.x = built.decode(result.x), None
+        return result

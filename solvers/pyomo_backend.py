@@ -108,7 +108,10 @@ class PyomoBackend(Backend):
         solver_options.update(opts.opt("solver_options", {}) or {})
         remaining = None
         if opts.time_limit is not None:
-            remaining = max(opts.time_limit - (time.perf_counter() - started), 0.01)
+            remaining = opts.time_limit - (time.perf_counter() - started)
+            if remaining <= 0:
+                return Result(Status.TIME_LIMIT, runtime=time.perf_counter() - started, method=self.name,
+                              message="time limit reached while building the Pyomo model", sense=program.sense)
         res = solver.solve(pm, time_limit=remaining, tee=bool(opts.verbose), load_solutions=False,
                            raise_exception_on_nonoptimal_result=False, solver_options=solver_options)
         has_solution = res.solution_status.name in ("feasible", "optimal")
