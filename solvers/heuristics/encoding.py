@@ -461,11 +461,13 @@ def _quad_swap_exact(enc: Encoding, pop: Population, prow: np.ndarray, j: np.nda
 
 
 def swap_step(enc: Encoding, pop: Population, rows: np.ndarray, rng: np.random.Generator,
-              width: int = 32) -> np.ndarray:
-    """One swap move per row, the best among ``width`` sampled tasks ``j`` against every ``k``.
+              width: int = 32, *, multi: bool = True) -> np.ndarray:
+    """Swap moves for ``rows`` among ``width`` sampled tasks ``j`` against every ``k``.
 
     Under a linear objective an improving swap needs a task that some agent would do more
-    cheaply, so ``j`` is sampled among those tasks. Returns a mask over ``rows``.
+    cheaply, so ``j`` is sampled among those tasks. A feasible row under a linear objective
+    takes every improving swap on agents untouched by a better one (:func:`_disjoint_swaps`);
+    other rows take their single best swap. Returns a mask over ``rows``.
     """
     M, n = enc.n_agents, enc.n_tasks
     C, W, cap = enc.cost, enc.weight, enc.capacity
@@ -521,10 +523,26 @@ def swap_step(enc: Encoding, pop: Population, rows: np.ndarray, rng: np.random.G
                    - np.take_along_axis(G, b * n + cols, axis=1)[:, None, :])
     dc = np.where(blocked, np.inf, dc)
     dv = np.where(blocked, np.inf, dv)
+    feasible = pop.violation[rows] <= EPS
+    if multi and enc.linear and feasible.any():
+        f = np.flatnonzero(feasible)
+        swapped[f] = _disjoint_swaps(enc, pop, rows[f], sel[f], a[f], V[f], cur[f],
+                                     np.where(np.abs(dv[f]) <= EPS, dc[f], np.inf))
+        keep = np.flatnonzero(~feasible)
+        if keep.size == 0:
+            return swapped
+        dv, dc, clean, sel, V, cur, base = (arr[keep] for arr in (dv, dc, clean, sel, V, cur, base))
+        rows, p = rows[keep], keep.size
+        swapped_rest = np.zeros(p, bool)
+    else:
+        keep, swapped_rest = None, swapped
     best, take = _choose(dv.reshape(p, -1), dc.reshape(p, -1), clean.reshape(p, -1))
     t = np.flatnonzero(take)
     if t.size == 0:
         return swapped
+    swapped_rest[t] = True
+    if keep is not None:
+        swapped[keep] = swapped_rest
     jj, kk = np.divmod(best[t], n)
     j = sel[t, jj]
     k = kk
@@ -533,14 +551,53 @@ def swap_step(enc: Encoding, pop: Population, rows: np.ndarray, rng: np.random.G
     if enc.quadratic is not None:
         dct = base[t, jj, kk] + _quad_swap_exact(enc, pop, rows[t], j, k, src, dst)
         ok = (dv[t, jj, kk] < -EPS) | (dct < -EPS)
+        swapped[t[~ok]] = False
         t, j, k, src, dst, dct = t[ok], j[ok], k[ok], src[ok], dst[ok], dct[ok]
         if t.size == 0:
             return swapped
     # Two shifts in a row; the first carries the whole cost change of the swap.
     _apply_shifts(enc, pop, rows[t], j, dst, dct)
     _apply_shifts(enc, pop, rows[t], k, src, np.zeros(t.size))
-    swapped[t] = True
     return swapped
+
+
+def _disjoint_swaps(enc: Encoding, pop: Population, rows: np.ndarray, sel: np.ndarray, a: np.ndarray,
+                    V: np.ndarray, cur: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Improving swaps on pairwise distinct agents, best first, in feasible rows (linear ``f``).
+
+    Swaps that share no agent change disjoint loads, so each stays feasible and their cost
+    changes add up. ``score``: ``(q, K, n)`` cost change of swapping ``sel[:, s]`` with task
+    ``k`` (``inf`` where not allowed or not clean). Returns a mask over ``rows``.
+    """
+    q, K = sel.shape
+    kbest = np.argmin(score, axis=2)
+    sbest = np.take_along_axis(score, kbest[:, :, None], axis=2)[:, :, 0]
+    order = np.argsort(sbest, axis=1)
+    used = np.zeros((q, enc.n_agents), bool)
+    r_idx = np.arange(q)
+    picked: list[tuple[np.ndarray, ...]] = []
+    for c in range(K):
+        s = order[:, c]
+        gain = sbest[r_idx, s]
+        if not np.any(gain < -EPS):
+            break
+        ka = a[r_idx, s]
+        kb = V[r_idx, kbest[r_idx, s]]
+        ok = (gain < -EPS) & ~used[r_idx, ka] & ~used[r_idx, kb]
+        rr = r_idx[ok]
+        used[rr, ka[ok]] = True
+        used[rr, kb[ok]] = True
+        picked.append((rr, sel[rr, s[ok]], kbest[rr, s[ok]], ka[ok], kb[ok]))
+    done = np.zeros(q, bool)
+    if not picked:
+        return done
+    rr, j, k, src, dst = (np.concatenate(parts) for parts in zip(*picked))
+    if rr.size:
+        C = enc.cost
+        _apply_shifts(enc, pop, rows[rr], j, dst, C[dst, j] - cur[rr, j])
+        _apply_shifts(enc, pop, rows[rr], k, src, C[src, k] - cur[rr, k])
+        done[rr] = True
+    return done
 
 
 def local_search(enc: Encoding, pop: Population, rng: np.random.Generator, rows: np.ndarray | None = None,
