@@ -267,7 +267,7 @@ def pydcop_yaml_text(dcop: DCOP) -> str:
         if dom not in dom_names:
             dom_names[dom] = f"d{len(dom_names)}"
     out: dict[str, Any] = {"name": dcop.name, "objective": dcop.sense,
-                           "domains": {nm: {"values": list(dom)} for dom, nm in dom_names.items()},
+                           "domains": {nm: {"values": list(dom), "type": nm} for dom, nm in dom_names.items()},
                            "variables": {v: {"domain": dom_names[dcop.domains[i]]}
                                          for i, v in enumerate(dcop.variable_ids)}}
     cons: dict[str, Any] = {}
@@ -293,7 +293,7 @@ def pydcop_yaml_text(dcop: DCOP) -> str:
         cons[dcop.factor_ids[k]] = entry
     out["constraints"] = cons
     if dcop.agent_ids:
-        out["agents"] = list(dcop.agent_ids)
+        out["agents"] = {a: {} for a in dcop.agent_ids}  # a mapping: older pyDCOP reads no list
         hosts: dict[str, list[str]] = {}
         for i, a in enumerate(dcop.owner.tolist()):
             if a >= 0:
