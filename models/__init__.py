@@ -14,6 +14,9 @@ from .auction import AuctionAllocation, CombinatorialAuction
 from .cats import read_cats
 from .dcop import DCOP, DCOPAssignment, Factor
 from .dcop_io import read_pydcop_yaml, read_xcsp, write_pydcop_yaml, write_xcsp
+from .multiresource import MultiResourceAssignment
+from .coalition import CoalitionAllocation, Dispatch
+from .guidance import AssignmentGuidance
 from .orlib import count_orlib_gap_problems, read_orlib_gap, read_orlib_lap
 from .program import Program, ProgramBuilder, VariableBlock
 from .scheduling import Schedule, UnrelatedScheduling
@@ -21,8 +24,9 @@ from .shares import ShareAllocation, ShareAnswer
 
 __all__ = [
     "AuctionAllocation", "CombinatorialAuction", "read_cats",
-    "DCOP", "DCOPAssignment", "Factor", "read_pydcop_yaml", "read_xcsp", "write_pydcop_yaml", "write_xcsp",
     "Schedule", "ShareAllocation", "ShareAnswer", "UnrelatedScheduling",
+    "AssignmentGuidance", "CoalitionAllocation", "Dispatch", "MultiResourceAssignment",
+    "DCOP", "DCOPAssignment", "Factor", "read_pydcop_yaml", "read_xcsp", "write_pydcop_yaml", "write_xcsp",
     "AllotmentError", "Assignment", "CheckReport", "GeneralizedAssignment", "InstanceError",
     "LinearAssignment", "MODEL_KINDS", "Model", "ModelNotSolvedError", "OptionError", "Program", "ProgramBuilder",
     "READERS", "SolverUnavailableError", "VariableBlock", "count_orlib_gap_problems", "detect_format",
