@@ -21,7 +21,7 @@ def test_gap_program_layout():
     x[[0, 1, 5]] = 1  # tasks 0, 1 -> agent 0 (load 3), task 2 -> agent 1 (load 9)
     assert p.is_feasible(x) and p.objective_value(x) == 1 + 2 + 6
     x[5], x[2] = 0, 1
-    assert not p.is_feasible(x) and p.violation(x) == 1.0  # x[2] above its bound 0 (and agent 0 over capacity)
+    assert not p.is_feasible(x) and p.violation(x) == 4.0  # agent 0 load 7 > 3 (and x[2] above its bound 0)
 
 
 def test_unassigned_penalty_block_and_sense():
