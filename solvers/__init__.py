@@ -5,11 +5,14 @@
 >>> solve(LinearAssignment([[4, 1], [2, 3]])).answer.assignment.tolist()
 [1, 0]
 """
+from .allocators import cbba, contract_net, sequential_auction
 from .api import methods_for, pick_method, solve
 from .backend import Backend, SolveOptions, available_methods, get_backend, register_backend
+from .mechanisms import first_price, mcafee, vcg, vickrey
 from .result import Result, Status, relative_gap
 
 __all__ = [
+    "cbba", "contract_net", "first_price", "mcafee", "sequential_auction", "vcg", "vickrey",
     "Backend", "Result", "SolveOptions", "Status", "available_methods", "get_backend", "methods_for",
     "pick_method", "register_backend", "relative_gap", "solve",
 ]

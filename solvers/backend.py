@@ -114,6 +114,7 @@ _BUILTIN_MODULES = [
     "allotment.solvers.cvxpy_backend",
     "allotment.solvers.scip", "allotment.solvers.guidance_cpsat",
     "allotment.solvers.heuristics.backends",
+    "allotment.solvers.allocators",
 ]
 
 
