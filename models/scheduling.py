@@ -2,7 +2,8 @@
 
 Every task ``j`` runs once, without interruption, on one resource ``i`` where it takes
 ``processing_time[i, j]`` (``inf``, or ``allowed[i, j] = False``, means it cannot run there),
-not before its release date ``r_j``; a resource runs one task at a time. Minimize the total
+not before its release date ``r_j``; a resource runs one task at a time (a task of length 0
+occupies no time). Minimize the total
 weighted completion time
 
     minimize  sum_j w_j C_j,     C_j = S_j + p[i(j), j],   S_j >= r_j.
@@ -152,6 +153,12 @@ class UnrelatedScheduling(Model):
         self.task_ids = as_ids(task_ids, n, "task_ids", "task")
         self.name = name
 
+    def __repr__(self) -> str:
+        if self.processing_time.size > 60:
+            return f"UnrelatedScheduling({self.n_resources} resources, {self.n_tasks} tasks, name={self.name!r})"
+        return (f"UnrelatedScheduling({self.processing_time.tolist()}, weight={self.weight.tolist()}, "
+                f"release={self.release.tolist()}, allowed={self.allowed.tolist()})")
+
     # ------------------------------------------------------------------ data
     @property
     def n_resources(self) -> int:
@@ -174,9 +181,11 @@ class UnrelatedScheduling(Model):
                     f"({stuck.size} such task(s))")
         return None
 
-    def integer_times(self) -> tuple[int, np.ndarray, np.ndarray]:
-        """``(scale, p, r)``: times times the smallest power of ten that makes them whole.
+    def integer_times(self) -> tuple[float, np.ndarray, np.ndarray]:
+        """``(scale, p, r)``: times on the coarsest integer grid, ``p = processing_time * scale``.
 
+        The scale is the smallest power of ten that makes every time whole, divided by the
+        greatest common divisor of the scaled times.
         Forbidden pairs get ``p = -1``. Raises ``ValueError`` when no power up to 10^6 does.
         """
         p = self.processing_time
@@ -186,15 +195,31 @@ class UnrelatedScheduling(Model):
             raise ValueError("the exact methods need processing times and release dates that are decimals with "
                              f"at most {_MAX_TIME_POWER} places (they are scaled to whole time units); "
                              "round the data to a time unit first")
-        scale = 10**k
-        pi = np.where(self.allowed, np.round(np.where(self.allowed, p, 0.0) * scale), -1).astype(np.int64)
-        ri = np.round(self.release * scale).astype(np.int64)
-        return scale, pi, ri
+        pi = np.where(self.allowed, np.round(np.where(self.allowed, p, 0.0) * 10**k), -1).astype(np.int64)
+        ri = np.round(self.release * 10**k).astype(np.int64)
+        g = int(np.gcd.reduce(np.concatenate([pi[self.allowed], ri, [0]])))
+        if g > 1:  # a coarser grid: times that are all multiples of g units need g times fewer periods
+            pi, ri = np.where(self.allowed, pi // g, -1), ri // g
+        return 10**k / max(g, 1), pi, ri
 
     def horizons(self) -> np.ndarray:
-        """Per resource, ``max_j r_j + sum_j p_ij`` in scaled units: no left-shifted schedule ends later."""
+        """Per resource, a time (scaled units) by which some optimal schedule has finished there.
+
+        Always ``r_max + sum_j p_ij``: a left-shifted schedule idles only before ``r_max``.
+        When every pair is allowed and every weight is positive, also
+        ``max(r_max + p_max, (P + m r_max + (m - 1) p_max) / m)`` with ``P = sum_j max_i p_ij``:
+        in an optimal schedule the last task to finish, moved to the end of any other
+        resource, would not finish earlier, so every other resource is busy until at least
+        ``C_max - p_max`` (less idle time ``r_max``), and the total work is at most ``P``.
+        """
         _, p, r = self.integer_times()
-        return int(r.max()) + np.where(self.allowed, p, 0).sum(axis=1)
+        rmax = int(r.max())
+        T = rmax + np.where(self.allowed, p, 0).sum(axis=1)
+        if self.allowed.all() and np.all(self.weight > 0):
+            m, pmax = self.n_resources, int(p.max())
+            total = int(p.max(axis=0).sum())
+            T = np.minimum(T, max(rmax + pmax, (total + m * rmax + (m - 1) * pmax) // m))
+        return T
 
     # ----------------------------------------------------------------- program
     def time_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -246,6 +271,26 @@ class UnrelatedScheduling(Model):
         resource[cj[on]] = ci[on]
         start[cj[on]] = ct[on] / scale
         return self.schedule(resource, start)
+
+    def to_vector(self, schedule: "Schedule") -> np.ndarray:
+        """The time-indexed Program vector of ``schedule`` (a MIP start: ``options={"warm_start": ...}``).
+
+        Starts must be on the time grid and within the horizons; raises ``ValueError`` otherwise.
+        """
+        scale, _, _ = self.integer_times()
+        ci, cj, ct = self.time_index()
+        key = (ci * self.n_tasks + cj) * (int(ct.max(initial=0)) + 1) + ct
+        st = np.round(np.asarray(schedule.start, float) * scale).astype(np.int64)
+        want = (np.asarray(schedule.resource, np.int64) * self.n_tasks + np.arange(self.n_tasks)) \
+            * (int(ct.max(initial=0)) + 1) + st
+        pos = np.searchsorted(key, want)  # columns are generated in (resource, task, start) order
+        found = (pos < key.size) & (key[np.minimum(pos, key.size - 1)] == want)
+        if not found.all():
+            j = int(np.flatnonzero(~found)[0])
+            raise ValueError(f"task {self.task_ids[j]!r} (index {j}) starts off the time grid or past the horizon")
+        x = np.zeros(ci.size)
+        x[pos] = 1.0
+        return x
 
     def schedule(self, resource: Any, start: Any) -> "Schedule":
         """A :class:`Schedule` from resource indices and start times (ends computed)."""
@@ -299,7 +344,8 @@ class UnrelatedScheduling(Model):
             for j in wrong[:5]:
                 problems.append(f"task {self.task_ids[j]!r} (index {j}) ends at {end[j]:g}; start + processing "
                                 f"time is {finish[j]:g}")
-        order = np.lexsort((finish, start, resource))
+        busy = np.flatnonzero(p > 0)  # a zero-length task occupies no time on its resource
+        order = busy[np.lexsort((finish[busy], start[busy], resource[busy]))]
         same = resource[order][1:] == resource[order][:-1]
         clash = np.flatnonzero(same & (start[order][1:] < finish[order][:-1] - tol * scale))
         for q in clash[:5]:
