@@ -52,11 +52,11 @@ def _objective_terms(model: AssignmentGuidance) -> tuple[np.ndarray, np.ndarray,
         k = int(np.flatnonzero(powers < 0)[0])
         if k < travel.size:
             i, j = np.unravel_index(k, travel.shape)
-            what = f"alpha * distance[{i}][{j}] = {travel[i, j]!r}"
+            what = f"alpha * distance[{i}][{j}] = {float(travel[i, j])!r}"
             hint = (" (Euclidean distances of the positions are irrational in general: pass "
                     "`distance=` rounded to the precision you mean, or use method='highs' or 'scip')")
         else:
-            what, hint = f"weight[{k - travel.size}] * unit**2 = {values[k]!r}", ""
+            what, hint = f"weight[{k - travel.size}] * unit**2 = {float(values[k])!r}", ""
         return f"{what} is not a decimal with at most {MAX_POWER} places{hint}"
     scale = 10.0 ** int(powers.max(initial=0))
     C = np.round(travel * scale)
