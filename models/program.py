@@ -207,6 +207,9 @@ class ProgramBuilder:
     _row_hi: list[np.ndarray] = field(default_factory=list)
     _groups: list[tuple[str, int, int]] = field(default_factory=list)
     _q: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    # True while every row group is in canonical CSR order (rows non-decreasing, columns
+    # strictly increasing within a row): then build() skips the COO sort and duplicate sum.
+    _canonical: bool = True
     c0: float = 0.0
     n_cols: int = 0
     n_rows: int = 0
@@ -253,11 +256,16 @@ class ProgramBuilder:
         cols = np.asarray(cols, dtype=np.int64)
         if cols.ndim != 2:
             raise ValueError("`cols` must have shape (n_rows, terms)")
-        k = cols.shape[0]
+        k, t = cols.shape
         coef = np.broadcast_to(np.asarray(coef, dtype=float), cols.shape)
-        rows = np.broadcast_to(np.arange(self.n_rows, self.n_rows + k)[:, None], cols.shape)
         keep = coef != 0 if mask is None else (np.asarray(mask, dtype=bool) & (coef != 0))
-        return self.add_rows_coo(rows[keep] - self.n_rows, cols[keep], coef[keep], k, lo=lo, hi=hi, name=name)
+        # Columns strictly increasing along each row: the entries are already in CSR order.
+        ordered = t < 2 or bool(np.all(cols[:, 1:] > cols[:, :-1]))
+        if keep.all():
+            row = np.repeat(np.arange(k, dtype=np.int64), t)
+            return self._append_rows(row, cols.ravel(), coef.ravel(), k, lo, hi, name, ordered)
+        rows = np.broadcast_to(np.arange(k, dtype=np.int64)[:, None], cols.shape)
+        return self._append_rows(rows[keep], cols[keep], coef[keep], k, lo, hi, name, ordered)
 
     def add_rows_coo(
         self,
@@ -270,11 +278,25 @@ class ProgramBuilder:
         hi: float | np.ndarray = INF,
         name: str = "",
     ) -> np.ndarray:
-        """Add ``n_rows`` rows given as COO triplets with row numbers ``0..n_rows-1``."""
+        """Add ``n_rows`` rows given as COO triplets with row numbers ``0..n_rows-1``.
+
+        Entries may come in any order; repeated ``(row, col)`` entries are summed.
+        """
+        row = np.asarray(row, dtype=np.int64).ravel()
+        col = np.asarray(col, dtype=np.int64).ravel()
+        ordered = True
+        if row.size > 1:
+            dr = np.diff(row)
+            ordered = bool(np.all((dr > 0) | ((dr == 0) & (np.diff(col) > 0))))
+        return self._append_rows(row, col, np.asarray(val, dtype=float).ravel(), n_rows, lo, hi, name, ordered)
+
+    def _append_rows(self, row: np.ndarray, col: np.ndarray, val: np.ndarray, n_rows: int,
+                     lo: float | np.ndarray, hi: float | np.ndarray, name: str, ordered: bool) -> np.ndarray:
         start = self.n_rows
-        self._rows.append(np.asarray(row, dtype=np.int64).ravel() + start)
-        self._cols.append(np.asarray(col, dtype=np.int64).ravel())
-        self._vals.append(np.asarray(val, dtype=float).ravel())
+        self._canonical = self._canonical and ordered
+        self._rows.append(row + start)
+        self._cols.append(col)
+        self._vals.append(val)
         self._row_lo.append(np.broadcast_to(np.asarray(lo, dtype=float), (n_rows,)).copy())
         self._row_hi.append(np.broadcast_to(np.asarray(hi, dtype=float), (n_rows,)).copy())
         self.n_rows += n_rows
@@ -290,17 +312,35 @@ class ProgramBuilder:
         self._q.append((np.asarray(row, np.int64).ravel(), np.asarray(col, np.int64).ravel(),
                         np.asarray(val, float).ravel()))
 
+    def _matrix(self) -> sp.csr_array:
+        """The rows as a canonical CSR matrix (sorted indices, duplicates summed)."""
+        n, m = self.n_cols, self.n_rows
+        rows = np.concatenate(self._rows) if self._rows else np.zeros(0, np.int64)
+        cols = np.concatenate(self._cols) if self._cols else np.zeros(0, np.int64)
+        vals = np.concatenate(self._vals).astype(float, copy=False) if self._vals else np.zeros(0)
+        small = max(n, m, rows.size) < np.iinfo(np.int32).max
+        if not (self._canonical and small):
+            A = sp.csr_array(sp.coo_array((vals, (rows, cols)), shape=(m, n)))
+            A.sum_duplicates()
+            return A
+        # Already in CSR order: count the entries per row instead of sorting them.
+        if rows.size and (rows[0] < 0 or rows[-1] >= m):
+            raise ValueError(f"row index out of range: rows must lie in 0..{m - 1}")
+        if cols.size and (cols.min() < 0 or cols.max() >= n):
+            raise ValueError(f"column index out of range: columns must lie in 0..{n - 1}")
+        indptr = np.zeros(m + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows, minlength=m), out=indptr[1:])
+        A = sp.csr_array((vals, cols.astype(np.int32), indptr), shape=(m, n), copy=False)
+        A.has_canonical_format = True
+        return A
+
     def build(self) -> Program:
         n = self.n_cols
 
         def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
             return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
 
-        A = sp.csr_array(
-            sp.coo_array((cat(self._vals, float), (cat(self._rows, np.int64), cat(self._cols, np.int64))),
-                         shape=(self.n_rows, n))
-        )
-        A.sum_duplicates()
+        A = self._matrix()
         Q = None
         if self._q:
             r = np.concatenate([q[0] for q in self._q])

@@ -111,28 +111,20 @@ def build_highs(program: Program, opts: SolveOptions) -> Any:
         settings.update({k: v for k, v in opts.options.items() if k not in ("warm_start",)})
     apply_options(h, settings)
 
-    inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_ = program.n_cols
-    lp.num_row_ = program.n_rows
-    lp.col_cost_ = program.c
-    lp.col_lower_ = np.where(np.isinf(program.col_lo), -inf, program.col_lo)
-    lp.col_upper_ = np.where(np.isinf(program.col_hi), inf, program.col_hi)
-    lp.row_lower_ = np.where(np.isinf(program.row_lo), -inf, program.row_lo)
-    lp.row_upper_ = np.where(np.isinf(program.row_hi), inf, program.row_hi)
-    lp.offset_ = float(program.c0)
-    lp.sense_ = highspy.ObjSense.kMaximize if program.sense == "max" else highspy.ObjSense.kMinimize
+    # One raw-array passModel (row-wise CSR). HiGHS's infinity is IEEE inf, so the bounds
+    # go over as they are; the arrays are full length (Program checks the shapes).
     A = program.A
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_ = program.n_cols
-    lp.a_matrix_.num_row_ = program.n_rows
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    if program.is_mip:
-        kinds = np.array([highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger])
-        lp.integrality_ = list(kinds[program.integrality.astype(np.int64)])
-    status = h.passModel(lp)
+    f64, i32 = np.float64, np.int32
+    sense = highspy.ObjSense.kMaximize if program.sense == "max" else highspy.ObjSense.kMinimize
+    status = h.passModel(
+        program.n_cols, program.n_rows, int(A.nnz), int(highspy.MatrixFormat.kRowwise), int(sense),
+        float(program.c0),
+        np.ascontiguousarray(program.c, f64), np.ascontiguousarray(program.col_lo, f64),
+        np.ascontiguousarray(program.col_hi, f64), np.ascontiguousarray(program.row_lo, f64),
+        np.ascontiguousarray(program.row_hi, f64),
+        A.indptr.astype(i32, copy=False), A.indices.astype(i32, copy=False), A.data.astype(f64, copy=False),
+        program.integrality.astype(i32),  # kContinuous = 0, kInteger = 1
+    )
     if status == highspy.HighsStatus.kError:
         raise ValueError("HiGHS rejected the model (passModel returned an error)")
     if program.Q is not None and program.Q.nnz:
