@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -59,7 +60,7 @@ def as_array(
     if shape is not None:
         if arr.ndim != len(shape) or any(w is not None and w != g for w, g in zip(shape, arr.shape)):
             raise InstanceError(f"must have shape {want}; got {arr.shape}", field=field)
-    if arr.dtype.kind == "f":
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():  # one pass when the data are clean
         bad = np.isnan(arr)
         if bad.any():
             raise InstanceError("must not be NaN", field=field, index=_first_bad(bad))
@@ -68,12 +69,12 @@ def as_array(
             if bad.any():
                 idx = _first_bad(bad)
                 raise InstanceError(f"must be finite; got {arr[idx]}", field=field, index=idx)
-    if nonnegative:
+    if nonnegative and arr.size and arr.min() < 0:
         bad = arr < 0
         if bad.any():
             idx = _first_bad(bad)
             raise InstanceError(f"must be non-negative; got {arr[idx]}", field=field, index=idx)
-    if positive:
+    if positive and arr.size and arr.min() <= 0:
         bad = arr <= 0
         if bad.any():
             idx = _first_bad(bad)
@@ -82,10 +83,15 @@ def as_array(
     return arr
 
 
+@lru_cache(maxsize=32)
+def _default_ids(prefix: str, count: int) -> tuple[str, ...]:
+    return tuple([f"{prefix}{i}" for i in range(count)])
+
+
 def as_ids(value: Sequence[object] | None, count: int, field: str, prefix: str) -> tuple[str, ...]:
     """Names for ``count`` items: given (checked for length and uniqueness) or ``prefix0..``."""
     if value is None:
-        return tuple(f"{prefix}{i}" for i in range(count))
+        return _default_ids(prefix, count)
     ids = tuple(str(v) for v in value)
     if len(ids) != count:
         raise InstanceError(f"must have {count} entries; got {len(ids)}", field=field)

@@ -101,9 +101,10 @@ class Program:
         if self.Q is not None and self.Q.shape != (n, n):
             raise InstanceError(f"must have shape {(n, n)}; got {self.Q.shape}", field="Q")
         for name in ("c", "row_lo", "row_hi", "col_lo", "col_hi"):
-            if np.isnan(getattr(self, name)).any():
+            arr = getattr(self, name)
+            if arr.size and np.isnan(arr.min()):  # min propagates NaN: one pass, no temporary
                 raise InstanceError("must not contain NaN", field=name)
-        if not np.isfinite(self.A.data).all():
+        if self.A.data.size and not np.isfinite(self.A.data.sum()) and not np.isfinite(self.A.data).all():
             raise InstanceError("must have finite entries", field="A")
         object.__setattr__(self, "sense", as_sense(self.sense))
 
@@ -185,6 +186,15 @@ class Program:
         return self.violation(x) <= tol
 
 
+def _flat(value: object, shape: tuple[int, ...], dtype: type, copy: bool = False) -> np.ndarray:
+    """``value`` broadcast to ``shape`` and flattened (a fill for scalars, a view when possible)."""
+    arr = np.asarray(value, dtype=dtype)
+    if arr.ndim == 0:
+        return np.full(int(np.prod(shape, dtype=np.int64)), arr, dtype=dtype)
+    out = np.broadcast_to(arr, shape).ravel()
+    return out.copy() if copy and np.shares_memory(out, arr) else out
+
+
 @dataclass
 class ProgramBuilder:
     """Collects variable blocks and row groups as arrays, then builds a :class:`Program`.
@@ -200,16 +210,17 @@ class ProgramBuilder:
     _cost: list[np.ndarray] = field(default_factory=list)
     _int: list[np.ndarray] = field(default_factory=list)
     _blocks: list[VariableBlock] = field(default_factory=list)
-    _rows: list[np.ndarray] = field(default_factory=list)
+    # Per row group: global row numbers (COO), or None when the group is in CSR order
+    # (rows non-decreasing, columns strictly increasing within a row); then ``_counts``
+    # holds its entries per row and build() needs no sort and no duplicate sum.
+    _rows: list[np.ndarray | None] = field(default_factory=list)
+    _counts: list[np.ndarray | None] = field(default_factory=list)
     _cols: list[np.ndarray] = field(default_factory=list)
     _vals: list[np.ndarray] = field(default_factory=list)
     _row_lo: list[np.ndarray] = field(default_factory=list)
     _row_hi: list[np.ndarray] = field(default_factory=list)
     _groups: list[tuple[str, int, int]] = field(default_factory=list)
     _q: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
-    # True while every row group is in canonical CSR order (rows non-decreasing, columns
-    # strictly increasing within a row): then build() skips the COO sort and duplicate sum.
-    _canonical: bool = True
     c0: float = 0.0
     n_cols: int = 0
     n_rows: int = 0
@@ -231,10 +242,10 @@ class ProgramBuilder:
         if any(b.name == name for b in self._blocks):
             raise ValueError(f"block {name!r} added twice")
         self._blocks.append(blk)
-        self._lo.append(np.broadcast_to(np.asarray(lo, dtype=float), shape).ravel())
-        self._hi.append(np.broadcast_to(np.asarray(hi, dtype=float), shape).ravel())
-        self._cost.append(np.broadcast_to(np.asarray(cost, dtype=float), shape).ravel())
-        self._int.append(np.broadcast_to(np.asarray(integer, dtype=bool), shape).ravel())
+        self._lo.append(_flat(lo, shape, float))
+        self._hi.append(_flat(hi, shape, float))
+        self._cost.append(_flat(cost, shape, float))
+        self._int.append(_flat(integer, shape, bool))
         self.n_cols += size
         return blk.indices()
 
@@ -257,15 +268,26 @@ class ProgramBuilder:
         if cols.ndim != 2:
             raise ValueError("`cols` must have shape (n_rows, terms)")
         k, t = cols.shape
-        coef = np.broadcast_to(np.asarray(coef, dtype=float), cols.shape)
-        keep = coef != 0 if mask is None else (np.asarray(mask, dtype=bool) & (coef != 0))
-        # Columns strictly increasing along each row: the entries are already in CSR order.
-        ordered = t < 2 or bool(np.all(cols[:, 1:] > cols[:, :-1]))
-        if keep.all():
+        coef_in = np.asarray(coef, dtype=float)
+        coef = np.broadcast_to(coef_in, cols.shape)
+        if mask is None:
+            keep = None if (coef_in != 0).all() else coef != 0
+        else:
+            keep = np.asarray(mask, dtype=bool) & (coef != 0)
+        # Columns strictly increasing along each row (within range): already in CSR order.
+        ordered = cols.size == 0 or (
+            (t < 2 or bool(np.all(cols[:, 1:] > cols[:, :-1])))
+            and int(cols[:, 0].min()) >= 0 and int(cols[:, -1].max()) < self.n_cols)
+        if keep is None or keep.all():
+            flat_cols, flat_vals = np.ascontiguousarray(cols).ravel(), np.ascontiguousarray(coef).ravel()
+            if ordered:
+                return self._append_rows(None, np.full(k, t, dtype=np.int64), flat_cols, flat_vals, k, lo, hi, name)
             row = np.repeat(np.arange(k, dtype=np.int64), t)
-            return self._append_rows(row, cols.ravel(), coef.ravel(), k, lo, hi, name, ordered)
+            return self._append_rows(row, None, flat_cols, flat_vals, k, lo, hi, name)
+        if ordered:
+            return self._append_rows(None, keep.sum(axis=1, dtype=np.int64), cols[keep], coef[keep], k, lo, hi, name)
         rows = np.broadcast_to(np.arange(k, dtype=np.int64)[:, None], cols.shape)
-        return self._append_rows(rows[keep], cols[keep], coef[keep], k, lo, hi, name, ordered)
+        return self._append_rows(rows[keep], None, cols[keep], coef[keep], k, lo, hi, name)
 
     def add_rows_coo(
         self,
@@ -284,21 +306,27 @@ class ProgramBuilder:
         """
         row = np.asarray(row, dtype=np.int64).ravel()
         col = np.asarray(col, dtype=np.int64).ravel()
-        ordered = True
-        if row.size > 1:
+        val = np.asarray(val, dtype=float).ravel()
+        n_rows = int(n_rows)
+        ordered = row.size == 0 or (
+            int(row[0]) >= 0 and int(row[-1]) < n_rows
+            and int(col.min()) >= 0 and int(col.max()) < self.n_cols)
+        if ordered and row.size > 1:
             dr = np.diff(row)
             ordered = bool(np.all((dr > 0) | ((dr == 0) & (np.diff(col) > 0))))
-        return self._append_rows(row, col, np.asarray(val, dtype=float).ravel(), n_rows, lo, hi, name, ordered)
+        if ordered and row.shape == col.shape == val.shape:
+            return self._append_rows(None, np.bincount(row, minlength=n_rows), col, val, n_rows, lo, hi, name)
+        return self._append_rows(row, None, col, val, n_rows, lo, hi, name)
 
-    def _append_rows(self, row: np.ndarray, col: np.ndarray, val: np.ndarray, n_rows: int,
-                     lo: float | np.ndarray, hi: float | np.ndarray, name: str, ordered: bool) -> np.ndarray:
+    def _append_rows(self, row: np.ndarray | None, counts: np.ndarray | None, col: np.ndarray, val: np.ndarray,
+                     n_rows: int, lo: float | np.ndarray, hi: float | np.ndarray, name: str) -> np.ndarray:
         start = self.n_rows
-        self._canonical = self._canonical and ordered
-        self._rows.append(row + start)
+        self._rows.append(None if row is None else row + start)
+        self._counts.append(counts)
         self._cols.append(col)
         self._vals.append(val)
-        self._row_lo.append(np.broadcast_to(np.asarray(lo, dtype=float), (n_rows,)).copy())
-        self._row_hi.append(np.broadcast_to(np.asarray(hi, dtype=float), (n_rows,)).copy())
+        self._row_lo.append(_flat(lo, (n_rows,), float, copy=True))
+        self._row_hi.append(_flat(hi, (n_rows,), float, copy=True))
         self.n_rows += n_rows
         if name:
             self._groups.append((name, start, n_rows))
@@ -315,29 +343,32 @@ class ProgramBuilder:
     def _matrix(self) -> sp.csr_array:
         """The rows as a canonical CSR matrix (sorted indices, duplicates summed)."""
         n, m = self.n_cols, self.n_rows
-        rows = np.concatenate(self._rows) if self._rows else np.zeros(0, np.int64)
-        cols = np.concatenate(self._cols) if self._cols else np.zeros(0, np.int64)
-        vals = np.concatenate(self._vals).astype(float, copy=False) if self._vals else np.zeros(0)
-        small = max(n, m, rows.size) < np.iinfo(np.int32).max
-        if not (self._canonical and small):
-            A = sp.csr_array(sp.coo_array((vals, (rows, cols)), shape=(m, n)))
-            A.sum_duplicates()
+        vals = np.concatenate(self._vals) if self._vals else np.zeros(0)
+        small = max(n, m, vals.size) < np.iinfo(np.int32).max
+        if small and all(r is None for r in self._rows):
+            # Every group already in CSR order: count the entries per row, no sort.
+            indptr = np.zeros(m + 1, dtype=np.int32)
+            if m:
+                np.cumsum(np.concatenate(self._counts), out=indptr[1:])
+            cols = np.concatenate(self._cols).astype(np.int32) if self._cols else np.zeros(0, np.int32)
+            A = sp.csr_array((vals, cols, indptr), shape=(m, n), copy=False)
+            A.has_canonical_format = True
             return A
-        # Already in CSR order: count the entries per row instead of sorting them.
-        if rows.size and (rows[0] < 0 or rows[-1] >= m):
-            raise ValueError(f"row index out of range: rows must lie in 0..{m - 1}")
-        if cols.size and (cols.min() < 0 or cols.max() >= n):
-            raise ValueError(f"column index out of range: columns must lie in 0..{n - 1}")
-        indptr = np.zeros(m + 1, dtype=np.int32)
-        np.cumsum(np.bincount(rows, minlength=m), out=indptr[1:])
-        A = sp.csr_array((vals, cols.astype(np.int32), indptr), shape=(m, n), copy=False)
-        A.has_canonical_format = True
+        starts = np.cumsum([0] + [len(lo) for lo in self._row_lo[:-1]])
+        rows = [r if r is not None else np.repeat(np.arange(s, s + cnt.size, dtype=np.int64), cnt)
+                for r, cnt, s in zip(self._rows, self._counts, starts)]
+        A = sp.csr_array(sp.coo_array(
+            (vals, (np.concatenate(rows) if rows else np.zeros(0, np.int64),
+                    np.concatenate(self._cols) if self._cols else np.zeros(0, np.int64))), shape=(m, n)))
+        A.sum_duplicates()
         return A
 
     def build(self) -> Program:
         n = self.n_cols
 
         def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            if len(parts) == 1 and parts[0].base is None and parts[0].dtype == dtype:
+                return parts[0]  # the builder's own array (a fill or a copy): no second copy
             return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
 
         A = self._matrix()
