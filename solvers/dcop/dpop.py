@@ -279,28 +279,30 @@ class DPOPResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _owned_factors(dcop: DCOP, tree: PseudoTree, tables: list[np.ndarray]) -> list[list[tuple[tuple[int, ...], np.ndarray]]]:
-    """Each table goes to the scope variable eliminated first, axes sorted by elimination position."""
+def _owned_factors(dcop: DCOP, tree: PseudoTree, tables: list[np.ndarray],
+                   rank: np.ndarray) -> list[list[tuple[tuple[int, ...], np.ndarray]]]:
+    """Each table goes to the scope variable eliminated first, axes sorted by ``rank``."""
     owned: list[list[tuple[tuple[int, ...], np.ndarray]]] = [[] for _ in range(dcop.n_vars)]
     constant = 0.0
     for f, t in zip(dcop.factors, tables):
         if not f.scope:
             constant += float(t)
             continue
-        perm = sorted(range(f.arity), key=lambda p: tree.pos[f.scope[p]])
+        perm = sorted(range(f.arity), key=lambda p: rank[f.scope[p]])
         scope = tuple(f.scope[p] for p in perm)
-        owned[scope[0]].append((scope, np.transpose(t, perm)))
+        first = min(f.scope, key=lambda u: tree.pos[u])
+        owned[first].append((scope, np.transpose(t, perm)))
     owned[int(tree.order[-1])].append(((), np.asarray(constant)))
     return owned
 
 
-def _join_small(inputs: list[tuple[tuple[int, ...], np.ndarray]], pos: np.ndarray, sizes: np.ndarray,
+def _join_small(inputs: list[tuple[tuple[int, ...], np.ndarray]], rank: np.ndarray, sizes: np.ndarray,
                 limit: int, dtype: np.dtype) -> list[tuple[tuple[int, ...], np.ndarray]]:
     """Sum the small inputs into one table over their joint scope when that table is small."""
     small = [it for it in inputs if it[1].size <= limit]
     if len(small) < 2:
         return inputs
-    scope = tuple(sorted({v for s, _ in small for v in s}, key=lambda v: pos[v]))
+    scope = tuple(sorted({v for s, _ in small for v in s}, key=lambda v: rank[v]))
     if math.prod(int(sizes[v]) for v in scope) > limit:
         return inputs
     joined = np.zeros(tuple(int(sizes[v]) for v in scope), dtype=dtype)
@@ -309,23 +311,47 @@ def _join_small(inputs: list[tuple[tuple[int, ...], np.ndarray]], pos: np.ndarra
     return [it for it in inputs if it[1].size > limit] + [(scope, joined)]
 
 
+def _axis_rank(tree: PseudoTree, sizes: np.ndarray) -> np.ndarray:
+    """A global order of table axes: variables found in the most UTIL work last (innermost).
+
+    numpy's broadcast additions run fast when the axes an input lacks come first; putting
+    the variables that most tables share at the end makes most inputs' axes a suffix.
+    """
+    n = len(sizes)
+    weight = np.zeros(n)
+    for v in range(n):
+        joint = (v,) + tree.separators[v]
+        work = float(sizes[v]) * math.prod(float(sizes[s]) for s in tree.separators[v])
+        weight[list(joint)] += work
+    order = np.lexsort((tree.pos, weight))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    return rank
+
+
 def _util(v: int, sep: tuple[int, ...], inputs: list[tuple[tuple[int, ...], np.ndarray]], sizes: np.ndarray,
-          dt: np.dtype, scratch: np.ndarray) -> np.ndarray:
-    """``min_v sum(inputs)`` over the separator: one value of ``v`` at a time, in place."""
-    joint = (v,) + sep
-    sep_shape = tuple(int(sizes[s]) for s in sep)
+          dt: np.dtype, scratch: np.ndarray, rank: np.ndarray) -> tuple[tuple[int, ...], np.ndarray]:
+    """``min_v sum(inputs)`` over the separator, one value of ``v`` at a time, in place.
+
+    Returns the separator in ``rank`` order (the message's axes) and the message.
+    """
+    joint = tuple(sorted((v,) + sep, key=lambda u: rank[u]))
+    j = joint.index(v)
+    out_axes = joint[:j] + joint[j + 1:]
+    sep_shape = tuple(int(sizes[s]) for s in out_axes)
     views = []
     for scope, table in inputs:
-        if v in scope:  # scope is sorted by elimination position, so v comes first
+        if v in scope:
             views.append((True, table.reshape([int(sizes[u]) if u in scope else 1 for u in joint])))
         else:  # the constant table
-            views.append((False, table.reshape([int(sizes[u]) if u in scope else 1 for u in sep])))
+            views.append((False, table.reshape([int(sizes[u]) if u in scope else 1 for u in out_axes])))
     views.sort(key=lambda it: -it[1].size)
     best = np.empty(sep_shape, dtype=dt)
     acc = scratch[: best.size].reshape(sep_shape)
+    lead = (slice(None),) * j
     for k in range(int(sizes[v])):
         target = best if k == 0 else acc
-        parts = [view[k] if has_v else view for has_v, view in views]
+        parts = [view[lead + (k,)] if has_v else view for has_v, view in views]
         if not parts:
             target.fill(0)
         elif len(parts) == 1 or parts[0].shape != sep_shape:
@@ -338,7 +364,7 @@ def _util(v: int, sep: tuple[int, ...], inputs: list[tuple[tuple[int, ...], np.n
             np.add(target, part, out=target)
         if k:
             np.minimum(best, acc, out=best)
-    return best
+    return out_axes, best
 
 
 def dpop(
@@ -380,9 +406,10 @@ def dpop(
     tree, dt = plan.tree, plan.dtype
     sizes = dcop.domain_sizes
     tables, _ = _min_space_tables(dcop)
-    owned = _owned_factors(dcop, tree, [t.astype(dt) for t in tables])
+    rank = _axis_rank(tree, sizes)
+    owned = _owned_factors(dcop, tree, [t.astype(dt) for t in tables], rank)
     children = tree.children()
-    messages: list[np.ndarray | None] = [None] * dcop.n_vars
+    messages: list[tuple[tuple[int, ...], np.ndarray] | None] = [None] * dcop.n_vars
     kept: list[list[tuple[tuple[int, ...], np.ndarray]]] = [[] for _ in range(dcop.n_vars)]
     scratch = np.empty(max(1, plan.largest_util), dtype=dt)
     total = 0.0
@@ -391,13 +418,13 @@ def dpop(
             return DPOPResult(None, math.nan, "time_limit", plan, time.perf_counter() - started,
                               {"message": "time limit reached during UTIL propagation"})
         sep = tree.separators[v]
-        inputs = owned[v] + [(tree.separators[c], messages[c]) for c in children[v]]  # type: ignore[misc]
+        inputs = owned[v] + [messages[c] for c in children[v]]  # type: ignore[misc]
         sep_shape = tuple(int(sizes[s]) for s in sep)
-        inputs = _join_small(inputs, tree.pos, sizes, max(1, math.prod(sep_shape) // 8), dt)
+        inputs = _join_small(inputs, rank, sizes, max(1, math.prod(sep_shape) // 8), dt)
         kept[v] = inputs
-        best = _util(v, sep, inputs, sizes, dt, scratch)
+        axes, best = _util(v, sep, inputs, sizes, dt, scratch, rank)
         if sep:
-            messages[v] = best
+            messages[v] = (axes, best)
         else:
             total += float(best)
     values = np.zeros(dcop.n_vars, dtype=np.int64)
@@ -405,7 +432,7 @@ def dpop(
         local = np.zeros(int(sizes[v]))
         for scope, table in kept[v]:
             if v in scope:
-                local += table[(slice(None),) + tuple(int(values[u]) for u in scope[1:])]
+                local += table[tuple(slice(None) if u == v else int(values[u]) for u in scope)]
             else:
                 local += float(table[tuple(int(values[u]) for u in scope)])
         values[v] = int(np.argmin(local))
