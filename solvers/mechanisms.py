@@ -82,7 +82,8 @@ class WithoutBidder:
     """The "without bidder i" problem: its welfare lies in ``[welfare, bound]``.
 
     ``how`` is ``"lp"`` (proved by the warm LP relaxation, no branching), ``"mip"``,
-    ``"cold"`` (the naive way) or ``"skipped"`` (time ran out: the interval comes from the
+    ``"cold"`` (the naive way) or ``"skipped"`` (time ran out, ``status="time_limit"``, or
+    the payment was not requested, ``status="not_requested"``: the interval comes from the
     known allocations and the full problem's bound).
     """
 
@@ -385,6 +386,7 @@ def vcg(
     seed: int | None = None,
     options: dict[str, Any] | None = None,
     verbose: bool = False,
+    bidders: Any | None = None,
 ) -> VCGOutcome:
     """VCG (Clarke pivot) allocation and payments of ``auction`` (see the module docstring).
 
@@ -398,6 +400,8 @@ def vcg(
     time_limit : wall-clock seconds for the whole computation; payments not proven in time
         are reported as intervals
     seed, options, verbose : passed to the solver (``options`` e.g. ``{"threads": 1}``)
+    bidders : bidder indices whose payments to compute (default: every winner); the other
+        winners' payments are reported as intervals, not computed
 
     Returns
     -------
@@ -413,6 +417,10 @@ def vcg(
         raise ValueError(f"`time_limit` must be a positive number of seconds or None; got {time_limit!r}")
     if executor is not None and not isinstance(executor, Executor):
         raise ValueError(f"`executor` must be a concurrent.futures.Executor or None; got {type(executor).__name__}")
+    if bidders is not None:
+        chosen = np.asarray(bidders, dtype=np.int64).ravel()
+        if chosen.size and (chosen.min() < 0 or chosen.max() >= auction.n_bidders):
+            raise ValueError(f"`bidders` must hold bidder indices in [0, {auction.n_bidders})")
     deadline = None if time_limit is None else started + float(time_limit)
     program = auction.to_program()
     grid = objective_grid(auction.price)
@@ -453,6 +461,10 @@ def vcg(
                 pool.add(got[0])
     values = auction.values(mask)
     winners = np.unique(auction.bidder[mask])
+    skipped_by_choice = np.zeros(0, dtype=np.int64)
+    if bidders is not None:
+        skipped_by_choice = winners[~np.isin(winners, chosen)]
+        winners = winners[np.isin(winners, chosen)]
     others = welfare - values  # welfare of everyone but i under a*
 
     # 2. The "without i" problems.
@@ -518,6 +530,10 @@ def vcg(
                 subs[i] = _record(auction, pool, i, bids, result, time.perf_counter() - t0, "cold", grid,
                                   welfare_bound, 0.0)
 
+    for i in skipped_by_choice.tolist():
+        _, start_value = pool.best_without(auction.bids_of(i))
+        subs[i] = WithoutBidder(i, start_value, welfare_bound, "not_requested", "skipped", 0.0)
+
     # 3. Payments.
     lo = np.zeros(auction.n_bidders)
     hi = np.zeros(auction.n_bidders)
@@ -532,7 +548,7 @@ def vcg(
     exact = bool(np.all(hi - lo <= tol))
     if exact:
         hi = lo.copy()
-    skipped = [s for s in subs.values() if s.how == "skipped"]
+    skipped = [s for s in subs.values() if s.how == "skipped" and s.status == "time_limit"]
     if exact:
         status, message = Status.OPTIMAL, "every payment proven exactly"
     else:
@@ -540,6 +556,7 @@ def vcg(
         open_ = int(np.sum(hi - lo > tol))
         message = (f"{open_} payment(s) known only as an interval [payments, payments_hi]"
                    + (f"; time limit: {len(skipped)} sub-problem(s) not solved" if skipped else "")
+                   + (f"; {skipped_by_choice.size} payment(s) not requested" if skipped_by_choice.size else "")
                    + ("" if grid else "; prices are not short decimals, so optima are proven only to a gap"))
     label = method if warm else f"{method} (cold)"
     return VCGOutcome(auction.answer(mask), float(_snap(welfare, grid)), float(_snap(welfare_bound, grid)),

@@ -94,7 +94,7 @@ def small_auctions(draw, decimals: bool = True):
     if decimals:
         price = [draw(st.integers(0, 4000)) / 100 for _ in range(n_bids)]
     else:
-        price = [draw(st.integers(1, 400)) / 7 for _ in range(n_bids)]
+        price = [draw(st.integers(0, 60)) + 1 / 7 for _ in range(n_bids)]
     bidder = [draw(st.integers(0, n_bidders - 1)) for _ in range(n_bids)]
     language = [draw(st.sampled_from(["or", "xor"])) for _ in range(max(bidder) + 1)]
     return CombinatorialAuction(price, bundles, bidder, n_goods=n_goods, language=language)
@@ -257,3 +257,15 @@ def test_mcafee_properties(buyers, sellers):
     bs, ss = np.sort(b)[::-1], np.sort(s)
     L = min(b.size, s.size)
     assert d.efficient_trades == int(np.sum(bs[:L] >= ss[:L]))
+
+
+def test_vcg_for_chosen_bidders_only():
+    out = vcg(textbook(160), bidders=[1])
+    assert out.payments[1] == 40.0 and out.payments_hi[1] == 40.0
+    # Not computed: bidder 0's payment is only bracketed, from below by the allocations seen
+    # (bidder 3's bundle alone, 200, minus the others' 150) and from above by its value.
+    assert out.payments[0] == 50.0 and out.payments_hi[0] == 160.0
+    assert not out.exact and "not requested" in out.message
+    assert [s.status for s in out.subproblems] == ["not_requested", "optimal"]
+    with pytest.raises(ValueError, match="`bidders` must hold bidder indices"):
+        vcg(textbook(), bidders=[7])
