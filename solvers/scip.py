@@ -187,7 +187,7 @@ def run_scip(built: ScipProgram, opts: SolveOptions, started: float, method: str
             scip.setSolVal(sol, var, val)
         if built.epigraph is not None:
             scip.setSolVal(sol, built.epigraph, 0.5 * float(warm @ (program.Q @ warm)))
-        scip.trySol(sol, printreason=False, free=True)
+        scip.addSol(sol, free=True)  # stored in the problem stage, checked when solving starts
     scip.optimize()
     name = scip.getStatus()
     has_x = scip.getNSols() > 0
