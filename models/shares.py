@@ -267,10 +267,18 @@ class ShareAllocation(Model):
             return (f"capacity {self.capacity:g} is below the sum of the minimum shares {floor:g}: "
                     f"the guarantees cannot all be met")
         if self.objective == "min_latency" and self.overloaded:
-            return (f"overloaded: demand sum(lambda/mu) = {self.needed_share.sum():g} (load factor "
-                    f"{self.load_factor:.3g}) leaves no allocation within the bounds and capacity "
-                    f"{self.capacity:g} under which every queue is stable, so the mean latency is infinite "
-                    f"for every allocation")
+            need, loaded = self.needed_share, self.arrival_rate > 0
+            capped = np.flatnonzero(loaded & (self.max_share <= need))
+            if capped.size:
+                i = int(capped[0])
+                why = (f"agent {self.agent_ids[i]!r} (index {i}) needs a share above {need[i]:g} but is capped "
+                       f"at {self.max_share[i]:g}")
+            else:
+                floor = np.where(loaded, np.maximum(self.min_share, need), self.min_share).sum()
+                why = (f"the shares needed for stability, sum_i max(min_share_i, lambda_i/mu_i) = {floor:g}, "
+                       f"reach the capacity {self.capacity:g} (demand sum(lambda/mu) = {need.sum():g}, load "
+                       f"factor {self.load_factor:.3g})")
+            return f"overloaded: {why}; no allocation keeps every queue stable, the mean latency is infinite"
         return None
 
     def rule_weights(self) -> np.ndarray:
