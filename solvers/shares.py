@@ -153,6 +153,9 @@ class LpSequenceBackend(Backend):
     auto_priority = None
     description = "share allocation rules as max-min fairness by progressive filling (HiGHS LPs)"
 
+    def accepts(self, model: Model) -> bool:
+        return isinstance(model, ShareAllocation) and model.objective in RULES
+
     def refusal(self, model: Model) -> str | None:
         if isinstance(model, ShareAllocation) and model.objective not in RULES:
             return f"it solves the objectives {list(RULES)} only; this model has {model.objective!r}"
