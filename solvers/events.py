@@ -222,7 +222,7 @@ def describe(event: Record) -> str:
         extra = f" = {value:g}" if _is_number(value) else f" = {value}"
     else:
         extra = ""
-    return f"{event.kind} {who}{extra}".rstrip()
+    return " ".join(part for part in (event.kind, who) if part) + extra
 
 
 def read_trace(path: str | Path) -> list[Record]:
