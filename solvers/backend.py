@@ -115,6 +115,7 @@ _BUILTIN_MODULES = [
     "allotment.solvers.scip", "allotment.solvers.guidance_cpsat",
     "allotment.solvers.heuristics.backends",
     "allotment.solvers.allocators",
+    "allotment.solvers.baselines",
 ]
 
 
