@@ -161,6 +161,8 @@ def dask_executor(address: str = "local", *, jobs: int | None = None, processes:
 
 
 def _window(executor: cf.Executor) -> int:
+    if isinstance(executor, InlineExecutor):
+        return 1  # runs at submit: one at a time, so each record is written as it finishes
     workers = getattr(executor, "_max_workers", None)
     return 2 * int(workers) if isinstance(workers, int) and workers > 0 else 64
 
@@ -189,16 +191,22 @@ def _repair_tail(path: Path) -> str:
     return text
 
 
-def read_records(path: str | Path, fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def read_records(path: str | Path, fields: Sequence[str] | None = None, *, repair: bool = False
+                 ) -> list[dict[str, Any]]:
     """Records of a CSV or JSON-lines results file (CSV cells stay strings); [] if it does not exist.
 
-    A torn last line is dropped from the file. With ``fields``, a CSV whose header differs
-    raises ``ValueError`` (the file belongs to another kind of batch).
+    A torn last line (a writer killed mid-line) is ignored, and with ``repair=True`` cut
+    off the file (do that only when no one writes to it). With ``fields``, a CSV whose
+    header differs raises ``ValueError`` (the file belongs to another kind of batch).
     """
     p = Path(path)
     if not p.exists() or p.stat().st_size == 0:
         return []
-    text = _repair_tail(p)
+    if repair:
+        text = _repair_tail(p)
+    else:
+        text = p.read_text(encoding="utf-8")
+        text = text[: text.rfind("\n") + 1]
     if _is_jsonl(p):
         out = []
         for n, line in enumerate(text.splitlines(), 1):
@@ -218,12 +226,13 @@ def read_records(path: str | Path, fields: Sequence[str] | None = None) -> list[
 class _Sink:
     """Appends records to a CSV / JSON-lines file, one flushed line per record."""
 
-    def __init__(self, path: Path, fields: Sequence[str]) -> None:
+    def __init__(self, path: Path, fields: Sequence[str], jsonl: bool | None = None) -> None:
         self.path, self.fields = path, list(fields)
         path.parent.mkdir(parents=True, exist_ok=True)
         fresh = not path.exists() or path.stat().st_size == 0
         self.fh = open(path, "a", encoding="utf-8", newline="")
-        self.writer = None if _is_jsonl(path) else csv.DictWriter(self.fh, self.fields, extrasaction="ignore")
+        jsonl = _is_jsonl(path) if jsonl is None else jsonl
+        self.writer = None if jsonl else csv.DictWriter(self.fh, self.fields, extrasaction="ignore")
         if fresh and self.writer is not None:
             self.writer.writeheader()
             self.fh.flush()
@@ -250,7 +259,7 @@ def write_records(path: str | Path, records: Iterable[Mapping[str, Any]], fields
     p = Path(path)
     tmp = p.with_name(p.name + ".tmp")
     tmp.unlink(missing_ok=True)
-    sink = _Sink(tmp, fields)
+    sink = _Sink(tmp, fields, jsonl=_is_jsonl(p))
     try:
         for rec in records:
             sink.write(rec)
@@ -303,7 +312,7 @@ def run_batch(
     done: dict[str, dict[str, Any]] = {}
     if resume and out is not None:
         wanted = set(keys)
-        existing = [parse(r) if parse else r for r in read_records(out, fields)]
+        existing = [parse(r) if parse else r for r in read_records(out, fields, repair=True)]
         for rec in existing:
             if rec.get("key") in wanted and not (retry_failed and rec.get("status") == Status.ERROR.value):
                 done[str(rec["key"])] = rec
