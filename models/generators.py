@@ -188,7 +188,8 @@ def yagiura_gap(gap_type: str, n_agents: int, n_tasks: int, *, seed: int | None 
 def random_multiresource(n_agents: int, n_tasks: int, n_resources: int = 2, *, tightness: float = 0.8,
                          seed: int | None = None) -> MultiResourceAssignment:
     """A MultiResourceAssignment: demand ``U{1..20}``, cost ``U{10..50}``, capacity per
-    resource ``floor(tightness * sum_j demand[i, j, k] / n_agents)`` (type C per resource).
+    resource ``floor(tightness * sum_j demand[i, j, k] / n_agents)`` (type C per resource;
+    small instances at the default tightness can be infeasible).
 
     >>> random_multiresource(3, 8, 2, seed=0).demand.shape
     (3, 8, 2)
