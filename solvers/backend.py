@@ -115,7 +115,7 @@ _BUILTIN_MODULES = [
     "allotment.solvers.scip", "allotment.solvers.guidance_cpsat",
     "allotment.solvers.heuristics.backends",
     "allotment.solvers.allocators",
-    "allotment.solvers.baselines",
+    "allotment.solvers.baselines", "allotment.solvers.scheduling_bounds",
 ]
 
 

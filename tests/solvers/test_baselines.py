@@ -125,3 +125,33 @@ def test_unit_dcop_lap_without_idle_and_refusals():
         unit_assignment_dcop(GeneralizedAssignment([[1, 2]], [[1, 1]], [2]))
     dup = u.decode(np.array([1, 1]))  # both pick task 1: the agent with the better value keeps it
     assert dup.tolist() == [-1, 1, -1]
+
+
+# ------------------------------------------------------- scheduling: bound and matching
+@pytest.mark.parametrize("seed", range(3))
+def test_positional_schedule_and_bound_bracket_the_cpsat_optimum(seed):
+    from allotment.models.generators import typed_scheduling
+    from allotment.solvers.scheduling_bounds import parallel_machine_bound
+
+    s = typed_scheduling(7, n_resources=3, n_types=5, p_low=1, p_high=4, seed=seed)
+    opt = solve(s, "cpsat", time_limit=30)
+    assert opt.status is Status.OPTIMAL
+    pos = solve(s, "positional")
+    assert_verified(s, pos)
+    assert parallel_machine_bound(s) <= opt.objective + 1e-9 <= pos.objective + 1e-9
+    if pos.status is Status.OPTIMAL:
+        assert pos.objective == opt.objective
+    else:
+        assert pos.bound <= opt.objective <= pos.objective
+
+
+def test_parallel_machine_bound_variants():
+    from allotment.models import UnrelatedScheduling
+    from allotment.solvers.scheduling_bounds import parallel_machine_bound
+
+    same = UnrelatedScheduling([[2, 2, 2, 2]], weight=[1, 4, 2, 3])  # one resource, equal times: exact
+    assert parallel_machine_bound(same) == solve(same, "cpsat").objective == 2 * (4 + 2 * 3 + 3 * 2 + 4 * 1)
+    mixed = UnrelatedScheduling([[1, 3, 2], [2, 3, 1]], weight=[1, 1, 1])
+    assert parallel_machine_bound(mixed) <= solve(mixed, "cpsat").objective
+    released = UnrelatedScheduling([[1, 3]], weight=[2, 1], release=[4, 0])
+    assert parallel_machine_bound(released) == 2 * 5 + 1 * 3
