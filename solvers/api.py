@@ -45,12 +45,14 @@ def methods_for(model: Model, *, installed_only: bool = True) -> list[Backend]:
 
 def pick_method(model: Model) -> Backend:
     """The backend ``method="auto"`` uses for ``model``: the preferred installed one that takes it."""
-    candidates = [b for b in methods_for(model) if b.auto_priority is not None and b.refusal(model) is None]
-    if not candidates:
-        raise SolverUnavailableError(
-            f"no installed method solves this {type(model).__name__} ({model.problem_class}); "
-            f"methods that would: {[b.name for b in methods_for(model, installed_only=False)] or 'none'}")
-    return candidates[0]
+    # Lazily: the first that does not refuse wins, so later candidates' (possibly costly)
+    # refusal checks, such as compiling the model, never run.
+    for backend in methods_for(model):
+        if backend.auto_priority is not None and backend.refusal(model) is None:
+            return backend
+    raise SolverUnavailableError(
+        f"no installed method solves this {type(model).__name__} ({model.problem_class}); "
+        f"methods that would: {[b.name for b in methods_for(model, installed_only=False)] or 'none'}")
 
 
 def _resolve(model: Model, method: str | Backend | None) -> tuple[Backend, bool]:
