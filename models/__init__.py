@@ -7,7 +7,7 @@
 from .answers import Assignment
 from .assignment import LinearAssignment
 from .base import MODEL_KINDS, CheckReport, Model, register_kind
-from .errors import AllotmentError, InstanceError, ModelNotSolvedError, OptionError, SolverUnavailableError
+from .errors import AllotmentError, EventError, InstanceError, ModelNotSolvedError, OptionError, SolverUnavailableError
 from .files import READERS, detect_format, load, load_all, model_from_dict, register_reader, save
 from .gap import GeneralizedAssignment
 from .auction import AuctionAllocation, CombinatorialAuction
@@ -27,7 +27,7 @@ __all__ = [
     "Schedule", "ShareAllocation", "ShareAnswer", "UnrelatedScheduling",
     "AssignmentGuidance", "CoalitionAllocation", "Dispatch", "MultiResourceAssignment",
     "DCOP", "DCOPAssignment", "Factor", "read_pydcop_yaml", "read_xcsp", "write_pydcop_yaml", "write_xcsp",
-    "AllotmentError", "Assignment", "CheckReport", "GeneralizedAssignment", "InstanceError",
+    "AllotmentError", "EventError", "Assignment", "CheckReport", "GeneralizedAssignment", "InstanceError",
     "LinearAssignment", "MODEL_KINDS", "Model", "ModelNotSolvedError", "OptionError", "Program", "ProgramBuilder",
     "READERS", "SolverUnavailableError", "VariableBlock", "count_orlib_gap_problems", "detect_format",
     "load", "load_all", "model_from_dict", "read_orlib_gap", "read_orlib_lap", "register_kind", "register_reader", "save",

@@ -8,6 +8,10 @@
 from .allocators import cbba, contract_net, sequential_auction
 from .api import methods_for, pick_method, solve
 from .backend import Backend, SolveOptions, available_methods, get_backend, register_backend
+from .events import (AgentDown, AgentUp, CapacityChanged, CostChanged, DemandChanged, Heartbeat, TaskAdded, TaskDone,
+                     read_trace, write_trace)
+from .heartbeat import HeartbeatMonitor
+from .incremental import Reallocator
 from .mechanisms import first_price, mcafee, vcg, vickrey
 from .result import Result, Status, relative_gap
 
@@ -15,4 +19,6 @@ __all__ = [
     "cbba", "contract_net", "first_price", "mcafee", "sequential_auction", "vcg", "vickrey",
     "Backend", "Result", "SolveOptions", "Status", "available_methods", "get_backend", "methods_for",
     "pick_method", "register_backend", "relative_gap", "solve",
+    "AgentDown", "AgentUp", "CapacityChanged", "CostChanged", "DemandChanged", "Heartbeat", "HeartbeatMonitor",
+    "Reallocator", "TaskAdded", "TaskDone", "read_trace", "write_trace",
 ]
