@@ -10,9 +10,10 @@ vectors; unmet demand is penalized linearly per resource type, travel per agent-
 whenever ``penalty[k] > 0``. Several agents may serve one consumer (a coalition); an agent
 serves at most one consumer (single-task agents, multi-agent tasks: ST-MR in the taxonomy of
 Gerkey and Mataric). When ``supply`` and ``demand`` are decimals with at most
-:data:`MAX_DECIMALS` places, ``s`` is an integer count of units ``10**-p`` (exact: the
-shortfall is then a multiple of the unit), so every variable is integer and CP-SAT takes the
-program too; otherwise ``s`` is continuous and only LP-based backends (HiGHS, SCIP) take it.
+:data:`MAX_DECIMALS` places, ``s`` is an integer count of their largest common unit
+(:func:`decimal_unit`; exact: the shortfall is then a multiple of the unit), so every
+variable is integer and CP-SAT takes the program too; otherwise ``s`` is continuous and only
+LP-based backends (HiGHS, SCIP) take it.
 
 References: O. Shehory and S. Kraus, "Methods for task allocation via agent coalition
 formation", Artificial Intelligence 101 (1998) 165-200; B. P. Gerkey and M. J. Mataric, "A
@@ -44,23 +45,27 @@ from .errors import InstanceError
 from .program import Program, ProgramBuilder, VariableBlock
 from .schemas import register_schema
 
-__all__ = ["CoalitionAllocation", "Dispatch", "CoalitionAllocationFile", "MAX_DECIMALS", "decimal_places"]
+__all__ = ["CoalitionAllocation", "Dispatch", "CoalitionAllocationFile", "MAX_DECIMALS", "decimal_unit"]
 
 #: most decimal places of ``supply``/``demand`` for which residuals are counted in exact units
 MAX_DECIMALS = 6
 
 
-def decimal_places(values: np.ndarray, max_places: int = MAX_DECIMALS) -> int | None:
-    """Smallest ``p <= max_places`` with every ``value * 10**p`` whole; None if there is none.
+def decimal_unit(values: np.ndarray, max_places: int = MAX_DECIMALS) -> float | None:
+    """The largest ``unit = g * 10**-p`` (``p <= max_places``) that divides every value; None if none.
 
-    >>> decimal_places(np.array([3.0, 0.25])), decimal_places(np.array([1 / 3]))
-    (2, None)
+    Sums and differences of the values are then whole multiples of ``unit``.
+
+    >>> decimal_unit(np.array([3.0, 0.25])), decimal_unit(np.array([2.0, 4.0])), decimal_unit(np.array([1 / 3]))
+    (0.25, 2.0, None)
     """
     values = np.asarray(values, dtype=float).ravel()
     for p in range(max_places + 1):
         scaled = values * 10.0**p
-        if np.all(np.abs(scaled - np.round(scaled)) <= np.maximum(1e-9, 4e-16 * np.abs(scaled))):
-            return p
+        whole = np.round(scaled)
+        if np.all(np.abs(scaled - whole) <= np.maximum(1e-9, 4e-16 * np.abs(scaled))):
+            g = int(np.gcd.reduce(np.abs(whole).astype(np.int64))) if values.size else 0
+            return max(g, 1) / 10.0**p
     return None
 
 
@@ -169,6 +174,11 @@ class FleetData:
     def n_resources(self) -> int:
         return int(self.supply.shape[1])
 
+    @property
+    def unit(self) -> float | None:
+        """Largest decimal unit dividing every supply and demand (residuals are whole multiples), or None."""
+        return decimal_unit(np.concatenate([self.supply.ravel(), self.demand.ravel()]))
+
     def supplied(self, assignment: np.ndarray) -> np.ndarray:
         """``(n_consumers, n_resources)``: what the agents sent to each consumer carry."""
         assignment = np.asarray(assignment, dtype=np.int64)
@@ -191,7 +201,7 @@ class FleetData:
 
     @staticmethod
     def _in_units(values: np.ndarray, unit: float) -> np.ndarray:
-        """``values / unit``, rounded to whole numbers when ``unit`` is a decimal unit below 1."""
+        """``values / unit``, rounded to the whole numbers they are when ``unit`` is exact."""
         return values if unit == 1.0 else np.round(values / unit)
 
     def _fleet_data(self) -> dict[str, Any]:
@@ -250,20 +260,15 @@ class CoalitionAllocation(FleetData, Model):
     def problem_class(self) -> str:
         return "MILP"
 
-    @property
-    def unit_places(self) -> int | None:
-        """Decimal places ``p`` of ``supply`` and ``demand`` (shortfall counted in ``10**-p``), or None."""
-        return decimal_places(np.concatenate([self.supply.ravel(), self.demand.ravel()]))
-
     @cached_program
     def to_program(self) -> Program:
         m, n, r = self.n_agents, self.n_consumers, self.n_resources
         b = ProgramBuilder("min", name=self.name)
         x = b.add_block("x", (m, n), lo=0.0, hi=1.0, integer=True, cost=self.travel_cost)
-        p = self.unit_places
-        unit = 1.0 if p is None else 10.0**-p
+        exact = self.unit is not None
+        unit = self.unit if exact else 1.0
         hi = self._in_units(self.demand, unit)
-        s = b.add_block("shortfall", (n, r), lo=0.0, hi=hi, integer=p is not None,
+        s = b.add_block("shortfall", (n, r), lo=0.0, hi=hi, integer=exact,
                         cost=np.broadcast_to(self.penalty * unit, (n, r)))
         b.add_rows(x, 1.0, hi=1.0, name="agent")
         # Row (j, k), in units: s[j, k] + sum_i supply[i, k] / unit x[i, j] >= demand[j, k] / unit.

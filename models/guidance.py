@@ -19,7 +19,7 @@ Three exact forms, all with the same optimum:
   continuous, ``Q`` diagonal on ``r``); SCIP solves it (``method="scip"``).
 - :meth:`AssignmentGuidance.pwl_program`: an exact MILP. When ``supply`` and ``demand`` are
   decimals with at most ``MAX_DECIMALS`` places, every residual is a whole number of units
-  ``u = 10**-p``, and a convex function of an integer equals its piecewise-linear
+  ``u`` (their largest common decimal unit, e.g. 1, 0.5 or 0.01), and a convex function of an integer equals its piecewise-linear
   interpolation at the integers (Hochbaum and Shanthikumar). In incremental form,
   ``r' = r / u = lo + sum_a step[a]`` with one binary ``step[a]`` per integer of ``r'``'s
   range and cost ``(2 (lo + a) + 1)`` per step: the slopes increase, so the steps fill in
@@ -68,7 +68,7 @@ import numpy as np
 
 from ._validate import as_array
 from .base import CheckReport, Model, cached_program, register_kind
-from .coalition import MAX_DECIMALS, Dispatch, FleetData, _FleetFile, _per_resource, agent_vector, decimal_places
+from .coalition import MAX_DECIMALS, Dispatch, FleetData, _FleetFile, _per_resource, agent_vector
 from .errors import InstanceError
 from .program import Program, ProgramBuilder
 from .schemas import register_schema
@@ -81,14 +81,13 @@ MAX_PWL_STEPS = 400_000
 
 @dataclass(frozen=True)
 class IntegerResiduals:
-    """The guidance data in whole units ``unit = 10**-places`` (exact when it exists).
+    """The guidance data in whole ``unit`` s (the largest decimal unit dividing them all).
 
     ``supply``/``demand`` are integer arrays in units; every optimal solution has residuals
     ``r' = r / unit`` with ``lo <= r' <= hi`` (integer arrays ``(n_consumers, n_resources)``).
     ``weight`` is the objective weight of ``r'**2`` (``weight[k] * unit**2``).
     """
 
-    places: int
     unit: float
     supply: np.ndarray
     demand: np.ndarray
@@ -233,20 +232,14 @@ class AssignmentGuidance(FleetData, Model):
         with np.errstate(divide="ignore"):
             return np.where(self.weight > 0, np.sqrt(upper / np.where(self.weight > 0, self.weight, 1.0)), np.inf)
 
-    @property
-    def unit_places(self) -> int | None:
-        """Decimal places ``p`` of ``supply`` and ``demand`` (residuals are multiples of ``10**-p``)."""
-        return decimal_places(np.concatenate([self.supply.ravel(), self.demand.ravel()]))
-
     def integer_residuals(self) -> IntegerResiduals | None:
         """The data in whole units with valid residual ranges, or None for non-decimal data."""
         cached = self.__dict__.get("_integer_residuals", False)
         if cached is not False:
             return cached
-        p = self.unit_places
+        unit = self.unit
         out = None
-        if p is not None:
-            unit = 10.0**-p
+        if unit is not None:
             supply = np.round(self.supply / unit).astype(np.int64)
             demand = np.round(self.demand / unit).astype(np.int64)
             radius = self._radius() / unit
@@ -254,7 +247,7 @@ class AssignmentGuidance(FleetData, Model):
                              2.0**52).astype(np.int64)
             hi = np.minimum(demand, reach[None, :])
             lo = np.zeros_like(hi) if self.one_sided else np.maximum(demand - supply.sum(axis=0), -reach[None, :])
-            out = IntegerResiduals(p, unit, supply, demand, lo, hi, self.weight * unit * unit)
+            out = IntegerResiduals(unit, supply, demand, lo, hi, self.weight * unit * unit)
         self.__dict__["_integer_residuals"] = out
         return out
 

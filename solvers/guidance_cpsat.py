@@ -6,8 +6,8 @@
                 s[j, k] = r[j, k] * r[j, k]                         (AddMultiplicationEquality)
                 t >= (2a + 1) r - a (a + 1)  for integer a in r's range   (redundant secants)
 
-in whole units: ``S``, ``D`` are ``supply``, ``demand`` divided by ``unit = 10**-p`` (the
-model's :meth:`~allotment.models.AssignmentGuidance.integer_residuals`), and the objective
+in whole units: ``S``, ``D`` are ``supply``, ``demand`` divided by their largest common
+decimal unit (the model's :meth:`~allotment.models.AssignmentGuidance.integer_residuals`), and the objective
 ``alpha * dist`` and ``weight * unit**2`` is multiplied by the smallest power of ten that
 makes every coefficient whole. The optimum is exact; data that no power of ten (up to
 10^9) makes whole, such as Euclidean distances of integer points (sqrt 2), are refused

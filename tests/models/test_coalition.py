@@ -49,7 +49,7 @@ def test_backends_agree_with_brute_force(model):
 @given(instances(scale=(1 / 3,)))
 def test_non_decimal_data_on_lp_based_backends(model):
     """Thirds leave the shortfall continuous: HiGHS (presolve guarded) and SCIP stay exact."""
-    assume(model.unit_places is None)           # all-zero draws are whole numbers
+    assume(model.unit is None)                  # all-zero draws are whole numbers
     best = brute_force(model)
     for method in ("highs", "scip"):
         # A continuous shortfall sits within the solver's feasibility tolerance (1e-6 scaled).
@@ -60,12 +60,12 @@ def test_non_decimal_data_on_lp_based_backends(model):
 
 def test_decimal_data_count_shortfall_in_whole_units():
     ca = CoalitionAllocation([[0.5, 1.25]], [[1.0, 1.0]], [2.0, 1.0])
-    assert ca.unit_places == 2
+    assert ca.unit == 0.25
     prog = ca.to_program()
     s = prog.block("shortfall")
     assert prog.integrality[s.slice].all()
-    assert prog.col_hi[s.slice].tolist() == [100.0, 100.0]
-    assert prog.c[s.slice].tolist() == [0.02, 0.01]
+    assert prog.col_hi[s.slice].tolist() == [4.0, 4.0]
+    assert prog.c[s.slice].tolist() == [0.5, 0.25]
     result = solve(ca, method="cpsat")
     assert_verified(ca, result, expected=2.0 * 0.5)     # the agent goes: 0.5 of resource 0 unmet
 

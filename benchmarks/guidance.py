@@ -1,0 +1,128 @@
+"""Benchmark: AssignmentGuidance, time to proven optimum of each exact backend vs cvxpy + SCIP.
+
+    .venv/bin/python benchmarks/guidance.py [--quick]
+
+Instances (seeded, all data integer): agents and consumers at integer points of a
+100 x 100 square, ``distance`` = Euclidean distance rounded to an integer (given as the
+matrix, so every backend sees the same data), supplies ``q[i, k]`` uniform in 0..3, demands
+``d[j, k]`` uniform in 0..round(2 * mean supply per consumer) (supply and demand balanced on
+average), ``weight = 1``, ``alpha = 0.1`` (two-sided squared mismatch).
+
+Backends: ``highs`` (the exact piecewise-linear MILP), ``cpsat`` (integer residuals and
+their squares), ``scip`` (the natural MIQP through our SCIP backend), each through
+``allotment.solvers.solve`` with a time limit, compile time included. The peer is the MIQP
+written directly in cvxpy (``x`` boolean, ``sum(w * square(d - x.T @ q))``) solved by SCIP;
+its time includes cvxpy's compile, and it counts as proven only when SCIP reports
+``optimal`` (cvxpy calls a time-limited stop ``optimal_inaccurate``).
+
+A time-limited run is reported as ``timeout`` with its gap, never as a time.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+
+from allotment.models import AssignmentGuidance
+from allotment.solvers import Status, pick_method, solve
+
+BACKENDS = ("highs", "cpsat", "scip")
+
+
+def instance(m: int, n: int, r: int, seed: int) -> AssignmentGuidance:
+    """The seeded random instance described in the module docstring."""
+    rng = np.random.default_rng(seed)
+    agents, consumers = rng.integers(0, 101, (m, 2)), rng.integers(0, 101, (n, 2))
+    distance = np.rint(np.sqrt(((agents[:, None, :] - consumers[None, :, :]) ** 2).sum(axis=2)))
+    supply = rng.integers(0, 4, (m, r))
+    top = np.maximum(np.rint(2 * supply.sum(axis=0) / n), 1).astype(int)
+    demand = rng.integers(0, top + 1, (n, r))
+    return AssignmentGuidance(supply, demand, 1.0, distance=distance, alpha=0.1,
+                              agent_positions=agents, consumer_positions=consumers,
+                              name=f"guidance-{m}x{n}x{r}-seed{seed}")
+
+
+def run_ours(model: AssignmentGuidance, method: str, limit: float) -> dict:
+    result = solve(model, method=method, time_limit=limit)
+    proven = result.status is Status.OPTIMAL
+    if result.answer is not None:
+        assert model.check(result.answer).feasible
+    return {"proven": proven, "seconds": result.runtime, "objective": result.objective,
+            "gap": result.gap, "status": result.status.value}
+
+
+def run_cvxpy_scip(model: AssignmentGuidance, limit: float) -> dict:
+    import cvxpy as cp
+
+    started = time.perf_counter()
+    x = cp.Variable((model.n_agents, model.n_consumers), boolean=True)
+    weight = np.broadcast_to(model.weight, model.demand.shape)
+    objective = model.alpha * cp.sum(cp.multiply(model.distance, x)) + \
+        cp.sum(cp.multiply(weight, cp.square(model.demand - x.T @ model.supply)))
+    problem = cp.Problem(cp.Minimize(objective), [cp.sum(x, axis=1) <= 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cvxpy warns "may be inaccurate" at a time limit
+        problem.solve(solver=cp.SCIP, scip_params={"limits/time": float(limit)})
+    seconds = time.perf_counter() - started
+    stats = problem.solver_stats.extra_stats or {}
+    scip_status = stats.get("scip_status", problem.status)
+    gap = None
+    model_obj = stats.get("model")
+    if model_obj is not None:
+        gap = float(model_obj.getGap())
+    value = None if problem.value is None else float(problem.value)
+    return {"proven": scip_status == "optimal", "seconds": seconds, "objective": value, "gap": gap,
+            "status": scip_status}
+
+
+def cell(run: dict) -> str:
+    if run["proven"]:
+        return f"{run['seconds']:.2f} s"
+    if run["objective"] is None:
+        return "timeout (no solution)"
+    gap = "" if run["gap"] is None else f", gap {100 * run['gap']:.1f}%"
+    return f"timeout{gap}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one seed per size, short limits")
+    args = parser.parse_args(argv)
+    sizes = [((30, 10, 3), (0, 1, 2), 15.0), ((100, 30, 3), (0,), 40.0)]
+    if args.quick:
+        sizes = [((30, 10, 3), (0,), 10.0), ((100, 30, 3), (0,), 20.0)]
+
+    warm = instance(6, 2, 3, 99)                           # imports and first-call costs
+    for method in BACKENDS:
+        solve(warm, method=method)
+    run_cvxpy_scip(warm, 10.0)
+
+    print("| agents x consumers x resources | seed | auto picks | " + " | ".join(BACKENDS)
+          + " | cvxpy + SCIP | best / cvxpy+SCIP | optimum | backends agree |")
+    print("|---" * (len(BACKENDS) + 7) + "|")
+    for (m, n, r), seeds, limit in sizes:
+        for seed in seeds:
+            model = instance(m, n, r, seed)
+            runs = {method: run_ours(model, method, limit) for method in BACKENDS}
+            peer = run_cvxpy_scip(model, limit)
+            proven = {k: v for k, v in runs.items() if v["proven"]}
+            values = [v["objective"] for v in proven.values()] + ([peer["objective"]] if peer["proven"] else [])
+            agree = "yes" if values and max(values) - min(values) <= 1e-6 * max(1.0, abs(values[0])) else \
+                ("-" if not values else "NO")
+            if proven:
+                best = min(v["seconds"] for v in proven.values())
+                ratio = f"{best / peer['seconds']:.3f}" if peer["proven"] else f"< {best / limit:.3f}"
+            else:
+                ratio = "-"
+            optimum = f"{values[0]:.1f}" if values else "-"
+            print(f"| {m} x {n} x {r} | {seed} | {pick_method(model).name} | "
+                  + " | ".join(cell(runs[k]) for k in BACKENDS)
+                  + f" | {cell(peer)} | {ratio} | {optimum} | {agree} |", flush=True)
+    print(f"\ntime limits: {', '.join(f'{lim:g} s at {m}x{n}x{r}' for (m, n, r), _, lim in sizes)}; "
+          "times are wall-clock seconds including model compile; ratio < 1 means ours is faster.")
+
+
+if __name__ == "__main__":
+    main()
