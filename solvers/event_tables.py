@@ -294,11 +294,14 @@ class Tables(ABC):
     def materialize(self) -> Model:
         """The current model (a fresh, validated object)."""
 
+    def used(self) -> int:
+        """Slots handed out so far (live and removed ids)."""
+        return self.agents.next + (self.tasks.next if self.tasks is not None else 0)
+
     def wasted(self) -> float:
         """Fraction of used slots that belong to removed ids (compaction is due above 1/2)."""
-        used = self.agents.next + (self.tasks.next if self.tasks is not None else 0)
         live = len(self.agents) + (len(self.tasks) if self.tasks is not None else 0)
-        return 1.0 - live / max(used, 1)
+        return 1.0 - live / max(self.used(), 1)
 
     kind_name = "model"
 

@@ -236,9 +236,11 @@ class Reallocator:
         ``penalized_objective`` and the solver's own figures.
         """
         started = time.perf_counter()
-        fresh = self._engine is None or self._dirty or self._engine.stale
+        # removed ids hold more than half of the slots: re-number them (and start the solver afresh)
+        compact = self._engine is not None and self._tables.wasted() > 0.5 and self._tables.used() >= 64
+        fresh = self._engine is None or self._dirty or self._engine.stale or compact
         if fresh:
-            if self._engine is not None and self._tables.wasted() > 0.5:
+            if compact:
                 self._compact()
             self._engine = self._make()
             self._dirty = False
