@@ -264,7 +264,9 @@ class Reallocator:
         """Solve the current (penalized) model from scratch with the same formulation.
 
         The reference for warm answers: a fresh model is compiled and solved, so the runtime
-        includes the compile. Nothing of the live state changes.
+        includes the compile. Nothing of the live state changes. With a migration cost, call
+        it between :meth:`apply` and :meth:`resolve`: a re-solve makes its answer the new
+        "previous answer", which moves the penalty.
         """
         engine = self._engine if self._engine is not None else self._make()
         model = self.penalized_model()

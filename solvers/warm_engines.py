@@ -542,7 +542,8 @@ class HighsAssignmentEngine(_HighsBase):
         from .highs import build_highs, run_highs
 
         if not self.lp:
-            return solve(model, "highs", time_limit=self.opts.time_limit, seed=self.opts.seed)
+            return solve(model, "highs", time_limit=self.opts.time_limit, seed=self.opts.seed,
+                         options=self.opts.options)
         started = time.perf_counter()
         program = model.to_program()
         program = program.with_changes(integrality=np.zeros(program.n_cols, dtype=bool))
@@ -627,7 +628,7 @@ class HighsShareEngine(_HighsBase):
     def cold(self, model: Model) -> Result:
         from .api import solve
 
-        return solve(model, "highs", time_limit=self.opts.time_limit)
+        return solve(model, "highs", time_limit=self.opts.time_limit, seed=self.opts.seed, options=self.opts.options)
 
 
 # ------------------------------------------------------------------------ rebuild
