@@ -1,7 +1,10 @@
 """Adapters: how each assignment-style model becomes an :class:`~.encoding.Encoding`.
 
 An adapter is a function ``model -> Encoding`` registered for a model class with
-:func:`register_adapter`. It states the model in task -> agent vector terms (costs in
+:func:`register_adapter`. Adapters here: LinearAssignment, GeneralizedAssignment,
+MultiResourceAssignment (capacities per resource type), CoalitionAllocation and
+AssignmentGuidance (agents -> consumers or idle; shortfall or squared mismatch as the soft
+load term of the encoding). It states the model in task -> agent vector terms (costs in
 minimisation form, resource use, capacities, allowed pairs, an optional quadratic term)
 and how vectors and the model's answers convert into each other. The GA, the PSO and the
 ``method="auto"`` fallback take every model that has one.
@@ -22,8 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from allotment.models import GeneralizedAssignment, LinearAssignment, Model, OptionError
+from allotment.models import (
+    AssignmentGuidance, CoalitionAllocation, GeneralizedAssignment, LinearAssignment, Model,
+    MultiResourceAssignment, OptionError,
+)
 from allotment.models.answers import Assignment
+from allotment.models.coalition import agent_vector
 
 from .encoding import Encoding
 
@@ -72,7 +79,8 @@ def encode(model: Model) -> Encoding:
 def assignment_vector(answer: Any, n_tasks: int) -> np.ndarray:
     """An answer given as an :class:`Assignment`, a Result or a plain vector -> int vector.
 
-    Raises :class:`OptionError` (a ``ValueError``) naming `warm_start` when it is not an ``(n_tasks,)`` vector of indices.
+    Raises :class:`OptionError` (a ``ValueError``) naming `warm_start` when it is not an
+    ``(n_tasks,)`` vector of indices.
     """
     if hasattr(answer, "answer") and hasattr(answer, "status"):  # a Result
         answer = answer.answer
@@ -101,17 +109,17 @@ def _fill_missing(vec: np.ndarray, cost: np.ndarray, allowed: np.ndarray, n_agen
     return vec
 
 
-@register_adapter(GeneralizedAssignment)
-def _gap_encoding(model: GeneralizedAssignment) -> Encoding:
+def _capacitated(model: Any, weight: np.ndarray, capacity: np.ndarray) -> Encoding:
+    """Tasks to agents with resource use ``weight (R, m, n)`` within ``capacity (R, m)``."""
     m, n = model.cost.shape
     sign = 1.0 if model.sense == "min" else -1.0
-    cost, weight, capacity = sign * model.cost, model.weight, model.capacity
+    cost = sign * model.cost
     dummy = model.unassigned_penalty is not None
     if dummy:
         # Leaving a task out costs its penalty in either sense (subtracted from a profit).
         cost = np.vstack([cost, model.unassigned_penalty[None, :]])
-        weight = np.vstack([weight, np.zeros((1, n))])
-        capacity = np.append(capacity, np.inf)
+        weight = np.concatenate([weight, np.zeros((weight.shape[0], 1, n))], axis=1)
+        capacity = np.hstack([capacity, np.full((capacity.shape[0], 1), np.inf)])
     M = cost.shape[0]
     allowed = np.ones((M, n), bool)
     integral = bool(np.all(cost == np.round(cost)))
@@ -128,8 +136,62 @@ def _gap_encoding(model: GeneralizedAssignment) -> Encoding:
     def lp_scores(x: np.ndarray) -> np.ndarray:
         return x_block_scores(x, (m, n), x[m * n: m * n + n] if dummy else None)
 
-    return Encoding(cost, weight[None], capacity[None], allowed, sign=sign, integral=integral,
+    return Encoding(cost, weight, capacity, allowed, sign=sign, integral=integral,
                     to_answer=to_answer, from_answer=from_answer, info={"lp_scores": lp_scores})
+
+
+@register_adapter(GeneralizedAssignment)
+def _gap_encoding(model: GeneralizedAssignment) -> Encoding:
+    return _capacitated(model, model.weight[None], model.capacity[None])
+
+
+@register_adapter(MultiResourceAssignment)
+def _multiresource_encoding(model: MultiResourceAssignment) -> Encoding:
+    return _capacitated(model, model.demand.transpose(2, 0, 1), model.capacity.T)
+
+
+def _fleet(model: Any, travel: np.ndarray, price: np.ndarray, kind: str) -> Encoding:
+    """Agents (the encoding's tasks) to consumers or idle (the encoding's agents, idle last),
+    priced by ``travel (n_agents, n_consumers)`` and a soft term on each consumer's supply."""
+    m, n, R = model.n_agents, model.n_consumers, model.n_resources
+    cost = np.vstack([travel.T, np.zeros((1, m))])
+    weight = np.zeros((R, n + 1, m))
+    weight[:, :n, :] = model.supply.T[:, None, :]
+    target = np.hstack([model.demand.T, np.zeros((R, 1))])
+    prices = np.hstack([np.repeat(price[:, None], n, axis=1), np.zeros((R, 1))])
+    data = np.concatenate([cost.ravel(), model.supply.ravel(), model.demand.ravel(), price])
+    integral = bool(np.all(data == np.round(data)))
+
+    def to_answer(vec: np.ndarray) -> Any:
+        return model.dispatch(np.where(vec >= n, -1, vec))
+
+    def from_answer(answer: Any) -> np.ndarray:
+        if hasattr(answer, "answer") and hasattr(answer, "status"):  # a Result
+            answer = answer.answer
+        vec, problems = agent_vector(answer, m, n)
+        if vec is None:
+            raise OptionError(f"`warm_start` must be an answer of this model or an ({m},) vector of consumer "
+                              f"indices (-1 = idle): {problems[0]}")
+        return np.where(vec < 0, n, vec)
+
+    def lp_scores(x: np.ndarray) -> np.ndarray:
+        xm = np.asarray(x[: m * n], dtype=float).reshape(m, n)
+        return np.vstack([xm.T, np.clip(1.0 - xm.sum(axis=1), 0.0, None)[None, :]])
+
+    return Encoding(cost, weight, np.full((R, n + 1), np.inf), soft_target=target, soft_price=prices,
+                    soft_kind=kind, integral=integral, to_answer=to_answer, from_answer=from_answer,
+                    info={"lp_scores": lp_scores})
+
+
+@register_adapter(CoalitionAllocation)
+def _coalition_encoding(model: CoalitionAllocation) -> Encoding:
+    return _fleet(model, model.travel_cost, model.penalty, "shortfall")
+
+
+@register_adapter(AssignmentGuidance)
+def _guidance_encoding(model: AssignmentGuidance) -> Encoding:
+    return _fleet(model, model.alpha * model.distance, model.weight,
+                  "shortfall_square" if model.one_sided else "square")
 
 
 @register_adapter(LinearAssignment)
