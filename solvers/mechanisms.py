@@ -9,9 +9,10 @@ of the auction without bidder ``i``, bidder ``i`` pays
 Losers pay 0 (``W_{-i} = W``), and only the winners need a "without i" problem. Each is
 solved *warm* from the full problem: on the live HiGHS object, i's bid columns are fixed
 to 0 (``changeColsBounds``), the full allocation minus i's bids (or a better known
-allocation) is passed as a MIP start (``setSolution``), the valid cut ``welfare <= W`` is
-kept, a warm LP relaxation (the live LP object keeps its simplex basis) proves the
-sub-problem without branching when it can, and the bounds are restored afterwards. With an
+allocation) is passed as a MIP start (``setSolution``), a warm LP relaxation (the live LP
+object keeps its simplex basis) proves the sub-problem without branching when it can, and
+the bounds are restored afterwards. When the LP relaxation is weak (more than
+``WEAK_LP = 1.1`` times ``W``) the valid cut ``welfare <= W`` is added as well. With an
 ``executor`` the sub-problems run in parallel, each on its own solver object with the same
 start and cut. ``warm=False`` is the naive way: one cold solve per winner plus one.
 
@@ -202,6 +203,8 @@ def objective_grid(price: np.ndarray) -> float | None:
     (0.0001, 1.0)
     >>> objective_grid(np.array([1 / 3])) is None
     True
+    >>> objective_grid(np.array([2.00496, 8.74342] * 250))  # 500 CATS prices with 5 decimals
+    1e-05
     """
     from .cpsat import integer_scale_powers
 
@@ -210,7 +213,8 @@ def objective_grid(price: np.ndarray) -> float | None:
     if price.size == 0 or (powers < 0).any():
         return None
     grid = 10.0 ** -int(powers.max())
-    if float(np.abs(price).sum()) * price.size * 4e-16 > grid * 1e-3:
+    # Worst-case rounding error of a float sum of all prices must stay far below one step.
+    if float(np.abs(price).sum()) * price.size * np.finfo(float).eps > grid * 1e-2:
         return None
     return grid
 
@@ -266,6 +270,18 @@ def _verified_mask(auction: CombinatorialAuction, x: np.ndarray | None, bids: np
     return (mask, report.objective) if report.feasible else None
 
 
+#: The welfare cut is added when the LP relaxation exceeds the optimum by this factor.
+WEAK_LP = 1.10
+
+
+def _add_cut(h: Any, c: np.ndarray, bound: float) -> None:
+    """Add the row ``c @ x <= bound`` to a HiGHS object."""
+    import highspy
+
+    nz = np.flatnonzero(c).astype(np.int32)
+    h.addRow(-highspy.kHighsInf, float(bound), nz.size, nz, c[nz].astype(float))
+
+
 class _LiveHighs:
     """The full problem's live HiGHS MIP object and a live LP relaxation, reused per bidder."""
 
@@ -276,7 +292,6 @@ class _LiveHighs:
         self.opts = opts
         self.h = build_highs(program, opts)
         self._lp: Any = None
-        self.cut_added = False
 
     def _lp_object(self) -> Any:
         if self._lp is None:
@@ -285,24 +300,11 @@ class _LiveHighs:
             relaxed = self.program.with_changes(integrality=np.zeros(self.program.n_cols, dtype=bool))
             self._lp = build_highs(relaxed, SolveOptions(verbose=self.opts.verbose, options={
                 k: v for k, v in (self.opts.options or {}).items() if k in ("threads",)}))
-            if self.cut_added:
-                self._add_cut(self._lp)
         return self._lp
 
     def add_welfare_cut(self, bound: float) -> None:
-        """Add ``c @ x <= bound`` (valid for every "without i" problem) to the live objects."""
-        self.cut_bound = bound
-        self.cut_added = True
-        self._add_cut(self.h)
-        if self._lp is not None:
-            self._add_cut(self._lp)
-
-    def _add_cut(self, h: Any) -> None:
-        import highspy
-
-        c = self.program.c
-        nz = np.flatnonzero(c).astype(np.int32)
-        h.addRow(-highspy.kHighsInf, float(self.cut_bound), nz.size, nz, c[nz].astype(float))
+        """Add ``c @ x <= bound`` (valid for every "without i" problem) to the live MIP object."""
+        _add_cut(self.h, self.program.c, bound)
 
     def lp_bound(self, bids: np.ndarray, deadline: float | None) -> tuple[float | None, np.ndarray | None]:
         """Warm LP relaxation value of the problem without ``bids`` (and its vector)."""
@@ -339,6 +341,19 @@ class _LiveHighs:
             h.changeColsBounds(idx.size, idx, self.program.col_lo[bids], self.program.col_hi[bids])
 
 
+def _lp_value(program: Program, settings: dict[str, Any], live: _LiveHighs | None) -> float | None:
+    """Value of the full problem's LP relaxation (on the live LP object when there is one)."""
+    if live is not None:
+        lp = live._lp_object()
+    else:
+        from .highs import build_highs
+
+        relaxed = program.with_changes(integrality=np.zeros(program.n_cols, dtype=bool))
+        lp = build_highs(relaxed, SolveOptions(options={k: v for k, v in settings.items() if k in ("threads",)}))
+    lp.run()
+    return float(lp.getInfo().objective_function_value) if lp.getModelStatus().name == "kOptimal" else None
+
+
 def _remaining(deadline: float | None) -> float | None:
     if deadline is None:
         return None
@@ -360,9 +375,7 @@ def _solve_without_task(program: Program, bids: np.ndarray, start: np.ndarray, m
 
         h = build_highs(sub, SolveOptions(time_limit=time_limit, seed=seed, options=settings))
         if cut is not None:
-            c = program.c
-            nz = np.flatnonzero(c).astype(np.int32)
-            h.addRow(-highspy.kHighsInf, float(cut), nz.size, nz, c[nz].astype(float))
+            _add_cut(h, program.c, cut)
         sol = highspy.HighsSolution()
         sol.col_value = list(start.astype(float))
         sol.value_valid = True
@@ -469,9 +482,16 @@ def vcg(
 
     # 2. The "without i" problems.
     subs: dict[int, WithoutBidder] = {}
-    cut = welfare_bound + (grid / 2 if grid else 1e-9 * max(1.0, abs(welfare_bound)))
-    if live is not None and executor is None:
-        live.add_welfare_cut(cut)
+    # The cut welfare <= W caps a weak LP bound (CATS "arbitrary": LP 14-42% above W) but
+    # makes the simplex degenerate on tight ones (3atom: twice the LP iterations); add it
+    # only when the LP relaxation of the full problem overestimates W by more than WEAK_LP.
+    cut = None
+    if method == "highs" and warm:
+        lp_full = _lp_value(program, settings, live)
+        if lp_full is not None and lp_full > WEAK_LP * max(welfare_bound, 1e-12):
+            cut = welfare_bound + (grid / 2 if grid else 1e-9 * max(1.0, abs(welfare_bound)))
+            if live is not None and executor is None:
+                live.add_welfare_cut(cut)
     if executor is not None:
         futures = {}
         for i in winners.tolist():
@@ -479,7 +499,7 @@ def vcg(
             start, _ = pool.best_without(bids)
             remaining = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
             futures[i] = (bids, executor.submit(_solve_without_task, program, bids, start.astype(float), method,
-                                                settings, remaining, seed, cut if method == "highs" else None))
+                                                settings, remaining, seed, cut))
         for i, (bids, fut) in futures.items():
             result, seconds = fut.result()
             subs[i] = _record(auction, pool, i, bids, result, seconds, "mip", grid, welfare_bound)
