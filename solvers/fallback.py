@@ -96,9 +96,11 @@ def combine(model: Model, stages: list[tuple[Result, float]]) -> Result:
     for res, _ in stages:
         if res.ok and res.objective is not None and (best is None or model.better(res.objective, best.objective)):
             best = res
-    bound = None
+    bound, bound_from = None, "none"
     for res, _ in stages:
-        bound = _tighter(sense, bound, res.bound)
+        tighter = _tighter(sense, bound, res.bound)
+        if tighter is not None and tighter != bound:
+            bound, bound_from = tighter, res.method
     listing = [(res.method, seconds, res.status.value) for res, seconds in stages]
     text = ", then ".join(f"{m} {s:.2f} s ({st})" for m, s, st in listing)
     if best is None:
@@ -112,7 +114,7 @@ def combine(model: Model, stages: list[tuple[Result, float]]) -> Result:
                  else best.objective >= bound - 1e-9 * max(1.0, abs(bound))))
         out = Result(Status.OPTIMAL if proven else Status.FEASIBLE, objective=best.objective, bound=bound,
                      gap=0.0 if proven else None, method=best.method, x=best.x, answer=best.answer,
-                     message=f"{text}; answer from {best.method}; {best.message}", sense=sense)
+                     message=f"{text}; answer from {best.method}, bound from {bound_from}", sense=sense)
     out.stages = listing
     for res, _ in stages:
         out.info[res.method] = dict(res.info)
