@@ -132,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     q = args.quick
     n_lap = 300 if q else 2000
-    gap_lp = (15, 300) if q else (60, 1500)
-    n_shares = 500 if q else 3000
+    gap_lp = (15, 300) if q else (80, 2000)
+    n_shares = 500 if q else 20000
     gap_milp = (8, 60) if q else (20, 200)
     E = args.events
 
