@@ -20,6 +20,7 @@ A time-limited run is reported as ``timeout`` with its gap, never as a time.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         sizes = [((30, 10, 3), (0,), 10.0), ((100, 30, 3), (0,), 20.0)]
 
+    started, cpu, load = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     warm = instance(6, 2, 3, 99)                           # imports and first-call costs
     for method in BACKENDS:
         solve(warm, method=method)
@@ -122,6 +124,8 @@ def main(argv: list[str] | None = None) -> None:
                   + f" | {cell(peer)} | {ratio} | {optimum} | {agree} |", flush=True)
     print(f"\ntime limits: {', '.join(f'{lim:g} s at {m}x{n}x{r}' for (m, n, r), _, lim in sizes)}; "
           "times are wall-clock seconds including model compile; ratio < 1 means ours is faster.")
+    print(f"whole run: {time.perf_counter() - started:.0f} s wall, {time.process_time() - cpu:.0f} s CPU in this "
+          f"process; load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (2 cores)")
 
 
 if __name__ == "__main__":
