@@ -210,6 +210,8 @@ class Tables(ABC):
     tasks: Slots | None
     sense: str
     name: str
+    #: the model class name, for messages
+    kind_name = "model"
     #: matrix buffers (agents x tasks) and vector buffers (agents / tasks) by field name
     matrices: tuple[str, ...] = ()
     agent_vectors: tuple[str, ...] = ()
@@ -302,8 +304,6 @@ class Tables(ABC):
         """Fraction of used slots that belong to removed ids (compaction is due above 1/2)."""
         live = len(self.agents) + (len(self.tasks) if self.tasks is not None else 0)
         return 1.0 - live / max(self.used(), 1)
-
-    kind_name = "model"
 
 
 class AssignmentTables(Tables):
