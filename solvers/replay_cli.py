@@ -41,7 +41,8 @@ __all__ = ["add_replay_parser", "run_replay", "replay"]
 def add_replay_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``replay`` subcommand to an ``argparse`` subparsers object; returns its parser."""
     p = subparsers.add_parser("replay", help="replay an event trace with warm re-solves (and compare with cold)",
-                              description=__doc__.splitlines()[0])
+                              description="Replay an event trace through a live Reallocator: per event the "
+                                          "re-solve time, objective and changed assignments.")
     p.add_argument("model", help="instance file of the starting model")
     p.add_argument("events", help="JSON-lines event trace")
     p.add_argument("--method", default="auto", help="method (default auto: the warm method of the model)")
@@ -131,13 +132,13 @@ def _print_table(run: dict[str, Any], events: list[Event], compare: bool, skippe
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     print("\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]))
     t = run["totals"]
-    print(f"\n{t['events']} events: warm {t['warm_seconds']:.3f} s in total, median {_num(t['warm_median_ms'])} ms "
+    print(f"\n{t['events']} events: warm {t['warm_seconds']:.3f} s in total, median {t['warm_median_ms'] or 0:.3g} ms "
           f"per event; {t['changed']} assignment(s) changed" + (f"; {skipped} heartbeat record(s) skipped "
                                                                 "(give --heartbeat-timeout to use them)"
                                                                 if skipped else ""))
     if compare:
-        print(f"cold: {t['cold_seconds']:.3f} s in total, median {_num(t['cold_median_ms'])} ms per event; "
-              f"warm is {'-' if t['speedup'] is None else format(t['speedup'], '.3g')}x faster; {t['mismatches']} step(s) with a different optimum")
+        print(f"cold: {t['cold_seconds']:.3f} s in total, median {t['cold_median_ms'] or 0:.3g} ms per event; "
+              f"speed-up (cold / warm) {'-' if t['speedup'] is None else format(t['speedup'], '.3g')}x; {t['mismatches']} step(s) with a different optimum")
 
 
 def run_replay(args: argparse.Namespace) -> int:
