@@ -86,8 +86,12 @@ def as_array(
         if bad.any():
             idx = _first_bad(bad)
             raise InstanceError(f"must be positive; got {arr[idx]}", field=field, index=idx)
-    arr.setflags(write=False)
-    return arr
+    # A read-only view of a private copy: nobody writes through it, and its ``base`` (the
+    # writable owner, never handed out otherwise) can go to a library that would copy
+    # read-only input (scipy's linear_sum_assignment does) without that copy.
+    view = arr.view()
+    view.setflags(write=False)
+    return view
 
 
 @lru_cache(maxsize=32)

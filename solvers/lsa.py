@@ -30,11 +30,25 @@ __all__ = ["LsaBackend", "solve_lap_arrays"]
 _ORTOOLS_MAX_COST = 2**40
 
 
+def _unlocked(cost: np.ndarray) -> np.ndarray:
+    """The writable owner of a model's read-only array view (see ``as_array``), else ``cost``.
+
+    scipy's ``linear_sum_assignment`` copies read-only input (128 MB at n = 4000); it only
+    reads the matrix, so it may have the owner instead.
+    """
+    base = cost.base
+    if (isinstance(base, np.ndarray) and base.flags.writeable and base.shape == cost.shape
+            and base.dtype == cost.dtype and base.strides == cost.strides
+            and base.__array_interface__["data"][0] == cost.__array_interface__["data"][0]):
+        return base
+    return cost
+
+
 def _dense(cost: np.ndarray, maximize: bool) -> tuple[np.ndarray, np.ndarray] | None:
     from scipy.optimize import linear_sum_assignment
 
     try:
-        return linear_sum_assignment(cost, maximize=maximize)
+        return linear_sum_assignment(_unlocked(cost), maximize=maximize)
     except ValueError:
         return None
 
