@@ -78,7 +78,7 @@ def lp_relaxation(model: Model, enc: Encoding, time_limit: float | None) -> Rela
             scores = score_fn(res.x) if score_fn is not None and res.x is not None else None
             return Relaxation(float(res.objective), scores, "optimal", time.perf_counter() - started)
         tried.append(res.status.value)
-    return Relaxation(status="no bound (" + "; ".join(tried) + ")", seconds=time.perf_counter() - started)
+    return Relaxation(status="not solved: " + "; ".join(tried), seconds=time.perf_counter() - started)
 
 
 def read_options(opts: SolveOptions, defaults: dict[str, Any], method: str) -> dict[str, Any]:
@@ -195,7 +195,8 @@ class HeuristicRun:
         proven = self.proven()
         status = Status.OPTIMAL if proven else Status.FEASIBLE
         why = "time limit" if stopped_by_clock else ("bound reached" if proven else "stopping rule")
-        msg = f"{self.method}: heuristic, stopped by {why}; bound from the LP relaxation ({self.relaxation.status})"
+        source = "bound from the LP relaxation" if bound is not None else f"no bound: LP relaxation {self.relaxation.status}"
+        msg = f"{self.method}: heuristic, stopped by {why}; {source}"
         res = Result(status, objective=objective, bound=bound, gap=0.0 if proven else None, runtime=runtime,
                      method=self.method, message=msg, answer=self.enc.to_answer(self.best.vector.copy()),
                      sense=self.model.sense)

@@ -166,10 +166,11 @@ def random_vectors(enc: Encoding, count: int, rng: np.random.Generator) -> np.nd
     return np.argmax(keys, axis=1).astype(np.int64)
 
 
-def greedy_vectors(enc: Encoding, count: int, rng: np.random.Generator) -> np.ndarray:
+def greedy_vectors(enc: Encoding, count: int, rng: np.random.Generator, deadline: float | None = None) -> np.ndarray:
     """``count`` randomized greedy vectors: tasks in random order, each to the agent that fits
     and scores best on a random mix of cost and resource use (with noise); to the agent
-    that overflows least when none fits.
+    that overflows least when none fits. Past ``deadline`` the tasks left go to their
+    best-scoring agent regardless of capacity (the repair deals with them).
     """
     M, n = enc.n_agents, enc.n_tasks
     if count == 0:
@@ -188,6 +189,10 @@ def greedy_vectors(enc: Encoding, count: int, rng: np.random.Generator) -> np.nd
     out = np.zeros((count, n), dtype=np.int64)
     rows = np.arange(count)
     for t in range(n):
+        if deadline is not None and t % 32 == 31 and time.perf_counter() > deadline:
+            rest = order[:, t:]
+            out[rows[:, None], rest] = np.argmin(np.take_along_axis(score, rest[:, None, :], axis=2), axis=1)
+            break
         j = order[:, t]
         wj = enc.weight[:, :, j].transpose(2, 0, 1)  # (count, R, M)
         after = loads + wj

@@ -94,7 +94,7 @@ def _initial_population(run: HeuristicRun, size: int, lp_seed: bool, swaps: bool
     if lp_seed:
         seeds += run.lp_seeds(max(1, size // 5))
     seeds = seeds[:size]
-    vectors = np.vstack(seeds + [greedy_vectors(enc, size - len(seeds), rng)])
+    vectors = np.vstack(seeds + [greedy_vectors(enc, size - len(seeds), rng, run.deadline)])
     pop = Population.start(enc, vectors)
     # Seeds first, so that an incumbent exists early even under a short limit.
     for part in (np.arange(len(seeds)), np.arange(len(seeds), size)):
@@ -106,7 +106,7 @@ def _initial_population(run: HeuristicRun, size: int, lp_seed: bool, swaps: bool
         dup = np.setdiff1d(np.arange(size), first)
         if dup.size == 0 or run.out_of_time():
             break
-        fresh = Population.start(enc, greedy_vectors(enc, dup.size, rng))
+        fresh = Population.start(enc, greedy_vectors(enc, dup.size, rng, run.deadline))
         local_search(enc, fresh, rng, deadline=run.deadline, swaps=swaps)
         pop.vectors[dup], pop.loads[dup] = fresh.vectors, fresh.loads
         pop.cost[dup], pop.violation[dup] = fresh.cost, fresh.violation
