@@ -8,6 +8,8 @@
 from .allocators import cbba, contract_net, sequential_auction
 from .api import methods_for, pick_method, solve
 from .backend import Backend, SolveOptions, available_methods, get_backend, register_backend
+from .batch import solve_many
+from .compare import ComparisonTable, compare, register_allocator
 from .events import (AgentDown, AgentUp, CapacityChanged, CostChanged, DemandChanged, Heartbeat, TaskAdded, TaskDone,
                      read_trace, write_trace)
 from .heartbeat import HeartbeatMonitor
@@ -21,4 +23,5 @@ __all__ = [
     "pick_method", "register_backend", "relative_gap", "solve",
     "AgentDown", "AgentUp", "CapacityChanged", "CostChanged", "DemandChanged", "Heartbeat", "HeartbeatMonitor",
     "Reallocator", "TaskAdded", "TaskDone", "read_trace", "write_trace",
+    "ComparisonTable", "compare", "register_allocator", "solve_many",
 ]
