@@ -195,7 +195,8 @@ class HeuristicRun:
         proven = self.proven()
         status = Status.OPTIMAL if proven else Status.FEASIBLE
         why = "time limit" if stopped_by_clock else ("bound reached" if proven else "stopping rule")
-        source = "bound from the LP relaxation" if bound is not None else f"no bound: LP relaxation {self.relaxation.status}"
+        source = ("bound from the LP relaxation" if bound is not None
+                  else f"no bound: LP relaxation {self.relaxation.status}")
         msg = f"{self.method}: heuristic, stopped by {why}; {source}"
         res = Result(status, objective=objective, bound=bound, gap=0.0 if proven else None, runtime=runtime,
                      method=self.method, message=msg, answer=self.enc.to_answer(self.best.vector.copy()),

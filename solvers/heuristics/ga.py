@@ -40,7 +40,7 @@ from allotment.models import Model
 from ..backend import SolveOptions
 from ..result import Result
 from .common import HeuristicRun, read_options, start_run
-from .encoding import EPS, Encoding, Population, greedy_vectors, local_search, random_vectors
+from .encoding import EPS, Encoding, Population, greedy_vectors, local_search
 
 __all__ = ["genetic_algorithm", "GA_DEFAULTS"]
 
