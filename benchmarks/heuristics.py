@@ -35,6 +35,7 @@ import argparse
 import csv
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -186,8 +187,14 @@ def run_pyswarms(model: GeneralizedAssignment, limit: float, seed: int) -> float
     def f(keys: np.ndarray) -> np.ndarray:
         return track(np.argmax(keys.reshape(-1, m, n), axis=1), stop=True)
 
-    opt = ps.single.GlobalBestPSO(n_particles=30, dimensions=m * n, options={"c1": 1.5, "c2": 1.5, "w": 0.7},
-                                  bounds=(np.zeros(m * n), np.ones(m * n)))
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:  # pyswarms writes report.log into the working directory
+        os.chdir(tmp)
+        try:
+            opt = ps.single.GlobalBestPSO(n_particles=30, dimensions=m * n, bounds=(np.zeros(m * n), np.ones(m * n)),
+                                          options={"c1": 1.5, "c2": 1.5, "w": 0.7})
+        finally:
+            os.chdir(here)
     try:
         opt.optimize(f, iters=10**9, verbose=False)
     except _Timeout:
