@@ -289,8 +289,10 @@ def run_batch(
     items : WorkItem s with unique keys
     executor : any ``concurrent.futures.Executor``; None = :func:`default_executor` ``(jobs)``
         (created and shut down here; a given executor is left running)
-    out : CSV or ``.jsonl`` file the records are appended to (``fields`` are its columns)
-    resume : skip the items whose key already has a record in ``out`` (read back with ``parse``)
+    out : CSV or ``.jsonl`` file the records are appended to (``fields`` are its columns); an
+        existing file is replaced unless ``resume``
+    resume : skip the items whose key already has a record in ``out`` (read back with ``parse``);
+        records of other keys stay in the file
     retry_failed : with ``resume``, run again the items whose record is an error
     progress : tqdm bar on stderr (None: when stderr is a terminal and there are >= 20 items)
 
@@ -320,6 +322,8 @@ def run_batch(
             # the failed records to retry leave the file; every other line stays as it was
             write_records(out, [r for r in existing if r.get("key") in done or r.get("key") not in wanted],
                           fields or [])
+    elif out is not None and Path(out).exists():
+        Path(out).unlink()  # not resuming: the batch starts a fresh file
     todo = [it for it in items if it.key not in done]
     sink = _Sink(Path(out), fields or []) if out is not None else None
     own = executor is None

@@ -55,7 +55,7 @@ import numpy as np
 from allotment.models import Model
 from allotment.models.errors import SolverUnavailableError
 
-from .batch import WorkItem, _expand, _to_cell, run_batch, write_records
+from .batch import WorkItem, _expand, _to_cell, read_records, run_batch, write_records
 from .result import Result, Status
 
 __all__ = [
@@ -527,8 +527,10 @@ def compare(
                     description="compare")
     table = _finalize(run.records)
     table.run = run  # type: ignore[attr-defined]
-    if out is not None:
-        write_records(out, table.to_dicts(), RECORD_FIELDS)
+    if out is not None:  # the whole table, gaps filled in; lines of other runs in a resumed file stay after it
+        mine = {r.key for r in table}
+        others = [r for r in read_records(out, RECORD_FIELDS) if r.get("key") not in mine]
+        write_records(out, table.to_dicts() + [Record.from_dict(r).to_dict() for r in others], RECORD_FIELDS)
     return table
 
 

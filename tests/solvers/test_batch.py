@@ -161,3 +161,16 @@ def test_dask_executor_argument_errors():
     with pytest.raises(ValueError, match="`address`"):
         with dask_executor(""):
             pass
+
+
+def test_out_is_fresh_unless_resuming_and_resume_keeps_other_rows(tmp_path):
+    out = tmp_path / "r.csv"
+    gaps = [(f"g{k}", yagiura_gap("A", 2, 6, seed=k)) for k in range(2)]
+    compare(gaps, "greedy,ssi", "highs", jobs=1, out=out)
+    assert len(read_records(out)) == 6
+    compare(gaps[:1], "greedy", "highs", jobs=1, out=out)  # no resume: a fresh file
+    assert sorted(r["key"] for r in read_records(out)) == ["g0|greedy", "g0|highs"]
+    compare(gaps, "ssi", "highs", jobs=1, out=out, resume=True)  # resume a different selection
+    keys = [r["key"] for r in read_records(out)]
+    assert sorted(keys) == ["g0|greedy", "g0|highs", "g0|ssi", "g1|highs", "g1|ssi"]
+    assert keys[-1] == "g0|greedy"  # rows of other runs stay, after this run's table
