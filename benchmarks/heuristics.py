@@ -177,9 +177,6 @@ def run_deap(model: GeneralizedAssignment, limit: float, seed: int) -> float | N
 def run_pyswarms(model: GeneralizedAssignment, limit: float, seed: int) -> float | None:
     import logging
 
-    import pyswarms as ps
-
-    logging.getLogger("pyswarms").setLevel(logging.ERROR)
     m, n = model.cost.shape
     track = Tracker(model, time.perf_counter() + limit)
     np.random.seed(seed)  # pyswarms draws from numpy's global generator
@@ -191,6 +188,9 @@ def run_pyswarms(model: GeneralizedAssignment, limit: float, seed: int) -> float
     with tempfile.TemporaryDirectory() as tmp:  # pyswarms writes report.log into the working directory
         os.chdir(tmp)
         try:
+            import pyswarms as ps
+
+            logging.getLogger("pyswarms").setLevel(logging.ERROR)
             opt = ps.single.GlobalBestPSO(n_particles=30, dimensions=m * n, bounds=(np.zeros(m * n), np.ones(m * n)),
                                           options={"c1": 1.5, "c2": 1.5, "w": 0.7})
         finally:
