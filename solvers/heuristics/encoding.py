@@ -4,30 +4,31 @@ An individual is a vector ``v`` of length ``n`` (tasks) holding agent indices ``
 Models where a task may stay unassigned get a *dummy agent* ``M-1`` without capacity
 limits whose cost row is the unassigned penalty. In minimisation form the individual costs
 
-    f(v) = offset + sum_j C[v_j, j] + 1/2 x(v)' Q x(v) + sum_{r,i} price[r, i] phi(target[r, i] - L[r, i])
-
-with ``x(v)`` the one-hot ``(M, n)`` matrix, ``L[r, i] = sum_{j: v_j = i} W[r, i, j]`` the load,
-``Q`` optional, and an optional *soft load* term whose ``phi`` is ``max(0, .)`` (a shortfall
-penalty), ``(.)**2`` or ``max(0, .)**2``; it prices how far loads fall short of targets,
-as in coalition and guidance models.
+    f(v) = offset + sum_j C[v_j, j] + 1/2 x(v)' Q x(v)
+           + sum_{r,i} price[r, i] phi(target[r, i] - L[r, i])
 
 and violates capacities by
 
-    u(v) = sum_r sum_i max(0, sum_{j: v_j = i} W[r, i, j] - cap[r, i])
+    u(v) = sum_r sum_i max(0, L[r, i] - cap[r, i])        (Chu and Beasley's *unfitness*)
 
-(Chu and Beasley's *unfitness*). A model's objective is ``sign * f(v)``.
+with ``x(v)`` the one-hot ``(M, n)`` matrix and ``L[r, i] = sum_{j: v_j = i} W[r, i, j]``
+the load of agent ``i`` in resource ``r``. ``Q`` is optional, and so is the *soft load*
+term, whose ``phi`` is ``max(0, .)`` (a shortfall penalty), ``(.)**2`` or ``max(0, .)**2``:
+it prices how far loads miss targets (coalition and guidance models). A model's
+objective is ``sign * f(v)``.
 
-The operators work on a whole population at once (numpy arrays ``(P, n)``) and sweep
-the tasks in a random order, one task at a time for every individual together:
+Two moves, evaluated for a whole population at once as numpy tensors:
 
-- a **shift** moves task ``j`` to another agent,
-- a **swap** exchanges the agents of tasks ``j`` and ``k``.
+- a **shift** moves task ``j`` to another agent: all ``(P, M, n)`` of them per round;
+- a **swap** exchanges the agents of tasks ``j`` and ``k``: ``(P, K, n)`` per round for
+  ``K`` sampled tasks ``j``.
 
-In a sweep each individual takes, per task, its best move under a two-level rule: if some
-move lowers the violation, the one with least cost increase per unit of violation removed
-(the repair of Chu and Beasley, phase 1); otherwise the cheapest move that keeps the
-violation where it is (their improvement phase 2, extended to swaps). :func:`local_search`
-alternates shift and swap sweeps until neither changes anything.
+Each round every individual takes its best move under a two-level rule: if some move
+lowers the violation, the one with least cost increase per unit of violation removed (the
+repair of Chu and Beasley, phase 1); otherwise the cheapest move that keeps the violation
+where it is (their improvement phase 2, extended to swaps). Under a linear ``f`` several
+moves that touch disjoint agents are made in one round (their changes add up exactly).
+:func:`local_search` repeats rounds until no row moves.
 
 >>> import numpy as np
 >>> enc = Encoding(cost=np.array([[1., 5.], [4., 2.]]), weight=np.full((1, 2, 2), 3.),
