@@ -14,7 +14,7 @@ objective. The three run interleaved, round by round, ``--repeats`` times per si
 load from other jobs hits them alike; the table shows medians of wall-clock and CPU
 (process) time and their ratios to scipy (target: at most 1.2x).
 
-Run: ``.venv/bin/python benchmarks/lap.py [--sizes 1000 2000 4000] [--repeats 5]``
+Run: ``.venv/bin/python benchmarks/lap.py [--sizes 1000 2000 4000] [--repeats 7]``
 """
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def check(cost: np.ndarray) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000])
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--high", type=int, default=100, help="costs are integers U[1, high]")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
