@@ -86,8 +86,9 @@ def write_json_schemas(folder: Path) -> list[Path]:
 
 
 if __name__ == "__main__":  # pragma: no cover - maintenance command
-    import allotment.models  # noqa: F401  (registers every kind)
+    # Run as __main__, this file is a second copy of the module: use the registered one.
+    from allotment.models import schemas as registered  # importing the package registers every kind
 
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "schemas"
-    for p in write_json_schemas(out):
+    for p in registered.write_json_schemas(out):
         print(p)
