@@ -70,9 +70,11 @@ def test_exact_methods_agree_and_answers_check(objective, data):
         # interior-point and LP tolerances: compare at 1e-5 relative
         assert_verified(model, r, expected=report.objective, rel=1e-5)
     if model.objective in ("demand_proportional", "max_min_fair", "equal"):
-        # the rule's shares are unique: every method returns the same vector
+        # the rule's shares are unique: every method returns the same vector, up to the
+        # interior-point tolerance (a 1e-8 objective gap leaves shares about 1e-4 of capacity apart
+        # where the rule's quadratic is flat: seen 2.3e-4 on a capacity of 10)
         for r in results.values():
-            assert np.allclose(r.answer.shares, first.answer.shares, atol=1e-5 * max(1.0, model.capacity))
+            assert np.allclose(r.answer.shares, first.answer.shares, atol=1e-4 * max(1.0, model.capacity))
 
 
 @settings(max_examples=15, deadline=None)
