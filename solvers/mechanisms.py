@@ -496,13 +496,13 @@ def vcg(
         futures = {}
         for i in winners.tolist():
             bids = auction.bids_of(i)
-            start, _ = pool.best_without(bids)
+            start, start_value = pool.best_without(bids)
             remaining = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
-            futures[i] = (bids, executor.submit(_solve_without_task, program, bids, start.astype(float), method,
-                                                settings, remaining, seed, cut))
-        for i, (bids, fut) in futures.items():
+            futures[i] = (bids, start_value, executor.submit(_solve_without_task, program, bids, start.astype(float),
+                                                             method, settings, remaining, seed, cut))
+        for i, (bids, start_value, fut) in futures.items():
             result, seconds = fut.result()
-            subs[i] = _record(auction, pool, i, bids, result, seconds, "mip", grid, welfare_bound)
+            subs[i] = _record(auction, pool, i, bids, result, seconds, "mip", grid, welfare_bound, start_value)
     else:
         for i in winners.tolist():
             t0 = time.perf_counter()
@@ -547,8 +547,10 @@ def vcg(
                     keep = np.flatnonzero(auction.bidder != i)
                     x[keep[result.answer.accepted]] = 1.0
                 result.x = x
+                # The known allocations (a* minus i, earlier answers) only bound W_{-i} from below
+                # when this cold solve stops early; the solve itself starts from nothing.
                 subs[i] = _record(auction, pool, i, bids, result, time.perf_counter() - t0, "cold", grid,
-                                  welfare_bound, 0.0)
+                                  welfare_bound, start_value)
 
     for i in skipped_by_choice.tolist():
         _, start_value = pool.best_without(auction.bids_of(i))
