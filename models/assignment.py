@@ -25,17 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import Sense, as_array, as_ids, as_sense
-from .answers import Assignment, as_assignment_vector, assignment_from_matrix
-from .base import CheckReport, Model, cached_program, register_kind
-from .errors import InstanceError
-from .program import Program, ProgramBuilder, VariableBlock
+from ._assignment_base import AgentTaskModel
+from ._validate import Sense, as_array, as_sense
+from .answers import as_assignment_vector
+from .base import CheckReport, cached_program, register_kind
+from .program import Program, ProgramBuilder
 
 __all__ = ["LinearAssignment"]
 
 
 @register_kind
-class LinearAssignment(Model):
+class LinearAssignment(AgentTaskModel):
     """One-to-one assignment of agents to tasks (see the module docstring).
 
     Parameters
@@ -61,33 +61,20 @@ class LinearAssignment(Model):
         task_ids: Sequence[object] | None = None,
         name: str = "linear_assignment",
     ) -> None:
-        self.cost = as_array(cost, "cost", ndim=2, shape_text="(n_agents, n_tasks)")
-        m, n = self.cost.shape
-        if m == 0 or n == 0:
-            raise InstanceError(f"must have at least one agent and one task; got shape {(m, n)}", field="cost")
+        m, n = self._set_cost(cost)
         self.sense = as_sense(sense)
         self.allowed = None if allowed is None else as_array(allowed, "allowed", shape=(m, n), dtype=bool,
                                                              shape_text=f"(n_agents, n_tasks) = {(m, n)}")
-        self.agent_ids = as_ids(agent_ids, m, "agent_ids", "agent")
-        self.task_ids = as_ids(task_ids, n, "task_ids", "task")
+        self._set_ids(agent_ids, task_ids)
         self.name = name
 
-    @property
-    def n_agents(self) -> int:
-        return int(self.cost.shape[0])
 
-    @property
-    def n_tasks(self) -> int:
-        return int(self.cost.shape[1])
 
     @property
     def is_dense(self) -> bool:
         """True when every pair is allowed."""
         return self.allowed is None or bool(self.allowed.all())
 
-    @property
-    def problem_class(self) -> str:
-        return "MILP"
 
     @cached_program
     def to_program(self) -> Program:
@@ -102,16 +89,8 @@ class LinearAssignment(Model):
         b.add_rows(x.T, 1.0, lo=task_lo, hi=1.0, name="task")
         return b.build()
 
-    def decode(self, x: np.ndarray) -> Assignment:
-        # The x block is the program's first and only block.
-        return self.answer(assignment_from_matrix(VariableBlock("x", 0, self.cost.shape).take(x)))
 
-    def answer(self, assignment: np.ndarray) -> Assignment:
-        """Wrap an ``(n_tasks,)`` agent-index vector as this model's answer type."""
-        return Assignment(np.asarray(assignment, dtype=np.int64), self.agent_ids, self.task_ids)
 
-    def objective(self, answer: Assignment | np.ndarray) -> float:
-        return self.check(answer).objective
 
     def check(self, answer: Any, tol: float = 1e-6) -> CheckReport:
         m, n = self.cost.shape

@@ -26,17 +26,17 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import Sense, as_array, as_ids, as_sense
-from .answers import Assignment, as_assignment_vector, assignment_from_matrix
-from .base import CheckReport, Model, cached_program, register_kind
-from .errors import InstanceError
-from .program import Program, ProgramBuilder, VariableBlock
+from ._assignment_base import AgentTaskModel
+from ._validate import Sense, as_array, as_sense
+from .answers import as_assignment_vector
+from .base import CheckReport, cached_program, register_kind
+from .program import Program, ProgramBuilder
 
 __all__ = ["GeneralizedAssignment"]
 
 
 @register_kind
-class GeneralizedAssignment(Model):
+class GeneralizedAssignment(AgentTaskModel):
     """Tasks to capacitated agents (see the module docstring).
 
     Parameters
@@ -68,37 +68,18 @@ class GeneralizedAssignment(Model):
         task_ids: Sequence[object] | None = None,
         name: str = "generalized_assignment",
     ) -> None:
-        self.cost = as_array(cost, "cost", ndim=2, shape_text="(n_agents, n_tasks)")
-        m, n = self.cost.shape
-        if m == 0 or n == 0:
-            raise InstanceError(f"must have at least one agent and one task; got shape {(m, n)}", field="cost")
+        m, n = self._set_cost(cost)
         shape_text = f"(n_agents, n_tasks) = {(m, n)}"
         self.weight = as_array(weight, "weight", shape=(m, n), shape_text=shape_text, nonnegative=True)
         self.capacity = as_array(capacity, "capacity", shape=(m,), shape_text=f"(n_agents,) = ({m},)",
                                  nonnegative=True)
         self.sense = as_sense(sense)
-        if unassigned_penalty is None:
-            self.unassigned_penalty = None
-        else:
-            pen = np.broadcast_to(np.asarray(unassigned_penalty, dtype=float), (n,)) \
-                if np.ndim(unassigned_penalty) == 0 else unassigned_penalty
-            self.unassigned_penalty = as_array(pen, "unassigned_penalty", shape=(n,),
-                                               shape_text=f"(n_tasks,) = ({n},) or a scalar", nonnegative=True)
-        self.agent_ids = as_ids(agent_ids, m, "agent_ids", "agent")
-        self.task_ids = as_ids(task_ids, n, "task_ids", "task")
+        self._set_unassigned_penalty(unassigned_penalty)
+        self._set_ids(agent_ids, task_ids)
         self.name = name
 
-    @property
-    def n_agents(self) -> int:
-        return int(self.cost.shape[0])
 
-    @property
-    def n_tasks(self) -> int:
-        return int(self.cost.shape[1])
 
-    @property
-    def problem_class(self) -> str:
-        return "MILP"
 
     @cached_program
     def to_program(self) -> Program:
@@ -116,20 +97,13 @@ class GeneralizedAssignment(Model):
         b.add_rows(x, self.weight, hi=self.capacity, name="capacity")
         return b.build()
 
-    def decode(self, x: np.ndarray) -> Assignment:
-        return self.answer(assignment_from_matrix(VariableBlock("x", 0, self.cost.shape).take(x)))
 
-    def answer(self, assignment: np.ndarray) -> Assignment:
-        """Wrap an ``(n_tasks,)`` agent-index vector as this model's answer type."""
-        return Assignment(np.asarray(assignment, dtype=np.int64), self.agent_ids, self.task_ids)
 
     def loads(self, assignment: np.ndarray) -> np.ndarray:
         """Capacity used by each agent under ``assignment``."""
         done = np.flatnonzero(assignment >= 0)
         return np.bincount(assignment[done], weights=self.weight[assignment[done], done], minlength=self.n_agents)
 
-    def objective(self, answer: Assignment | np.ndarray) -> float:
-        return self.check(answer).objective
 
     def check(self, answer: Any, tol: float = 1e-6) -> CheckReport:
         m, n = self.cost.shape

@@ -32,18 +32,19 @@ from typing import Any, Literal, Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from ._assignment_base import AgentTaskModel
 from ._validate import Sense, as_array, as_ids, as_sense
-from .answers import Assignment, as_assignment_vector, assignment_from_matrix
-from .base import CheckReport, Model, cached_program, register_kind
+from .answers import as_assignment_vector
+from .base import CheckReport, cached_program, register_kind
 from .errors import InstanceError
-from .program import Program, ProgramBuilder, VariableBlock
+from .program import Program, ProgramBuilder
 from .schemas import register_schema
 
 __all__ = ["MultiResourceAssignment", "MultiResourceAssignmentFile"]
 
 
 @register_kind
-class MultiResourceAssignment(Model):
+class MultiResourceAssignment(AgentTaskModel):
     """Tasks to agents with a capacity per resource type (see the module docstring).
 
     Parameters
@@ -76,10 +77,7 @@ class MultiResourceAssignment(Model):
         resource_ids: Sequence[object] | None = None,
         name: str = "multi_resource_assignment",
     ) -> None:
-        self.cost = as_array(cost, "cost", ndim=2, shape_text="(n_agents, n_tasks)")
-        m, n = self.cost.shape
-        if m == 0 or n == 0:
-            raise InstanceError(f"must have at least one agent and one task; got shape {(m, n)}", field="cost")
+        m, n = self._set_cost(cost)
         self.demand = as_array(demand, "demand", ndim=3, shape=(m, n, None),
                                shape_text=f"(n_agents, n_tasks, n_resources) = ({m}, {n}, n_resources)",
                                nonnegative=True)
@@ -89,33 +87,17 @@ class MultiResourceAssignment(Model):
         self.capacity = as_array(capacity, "capacity", shape=(m, r),
                                  shape_text=f"(n_agents, n_resources) = ({m}, {r})", nonnegative=True)
         self.sense = as_sense(sense)
-        if unassigned_penalty is None:
-            self.unassigned_penalty = None
-        else:
-            pen = np.broadcast_to(np.asarray(unassigned_penalty, dtype=float), (n,)) \
-                if np.ndim(unassigned_penalty) == 0 else unassigned_penalty
-            self.unassigned_penalty = as_array(pen, "unassigned_penalty", shape=(n,),
-                                               shape_text=f"(n_tasks,) = ({n},) or a scalar", nonnegative=True)
-        self.agent_ids = as_ids(agent_ids, m, "agent_ids", "agent")
-        self.task_ids = as_ids(task_ids, n, "task_ids", "task")
+        self._set_unassigned_penalty(unassigned_penalty)
+        self._set_ids(agent_ids, task_ids)
         self.resource_ids = as_ids(resource_ids, r, "resource_ids", "resource")
         self.name = name
 
-    @property
-    def n_agents(self) -> int:
-        return int(self.cost.shape[0])
 
-    @property
-    def n_tasks(self) -> int:
-        return int(self.cost.shape[1])
 
     @property
     def n_resources(self) -> int:
         return int(self.demand.shape[2])
 
-    @property
-    def problem_class(self) -> str:
-        return "MILP"
 
     @cached_program
     def to_program(self) -> Program:
@@ -136,12 +118,7 @@ class MultiResourceAssignment(Model):
         b.add_rows(cols, coef, hi=self.capacity.ravel(), name="capacity")
         return b.build()
 
-    def decode(self, x: np.ndarray) -> Assignment:
-        return self.answer(assignment_from_matrix(VariableBlock("x", 0, self.cost.shape).take(x)))
 
-    def answer(self, assignment: np.ndarray) -> Assignment:
-        """Wrap an ``(n_tasks,)`` agent-index vector as this model's answer type."""
-        return Assignment(np.asarray(assignment, dtype=np.int64), self.agent_ids, self.task_ids)
 
     def loads(self, assignment: np.ndarray) -> np.ndarray:
         """``(n_agents, n_resources)``: resource use of each agent under ``assignment``."""
@@ -151,8 +128,6 @@ class MultiResourceAssignment(Model):
         np.add.at(load, assignment[done], self.demand[assignment[done], done, :])
         return load
 
-    def objective(self, answer: Assignment | np.ndarray) -> float:
-        return self.check(answer).objective
 
     def check(self, answer: Any, tol: float = 1e-6) -> CheckReport:
         m, n = self.cost.shape
