@@ -102,3 +102,11 @@ def test_convert_needs_problem_for_multi_problem_files(capsys):
 def test_console_script_installed():
     proc = subprocess.run([sys.executable, "-m", "allotment.solvers.cli", "methods"], capture_output=True, text=True)
     assert proc.returncode == 0 and "highs" in proc.stdout
+
+
+def test_make_demo_showcase_matches_known_optima(capsys):
+    from allotment.solvers.demo import run_demo
+
+    assert run_demo(REPO / "instances", time_limit=60) == 0
+    out = capsys.readouterr().out
+    assert "FAILED" not in out and "gap12-1-max.json" in out
