@@ -27,9 +27,9 @@ class AgentTaskModel(Model):
     agent_ids: tuple[str, ...]
     task_ids: tuple[str, ...]
 
-    def _set_cost(self, cost: Any) -> tuple[int, int]:
+    def _set_cost(self, cost: Any, copy: bool = True) -> tuple[int, int]:
         """Validate and store ``cost`` (n_agents, n_tasks), at least one of each; returns the shape."""
-        self.cost = as_array(cost, "cost", ndim=2, shape_text="(n_agents, n_tasks)")
+        self.cost = as_array(cost, "cost", ndim=2, shape_text="(n_agents, n_tasks)", copy=copy)
         m, n = self.cost.shape
         if m == 0 or n == 0:
             raise InstanceError(f"must have at least one agent and one task; got shape {(m, n)}", field="cost")

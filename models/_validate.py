@@ -42,8 +42,12 @@ def as_array(
     nonnegative: bool = False,
     positive: bool = False,
     dtype: type = float,
+    copy: bool = True,
 ) -> np.ndarray:
     """``value`` as a read-only numpy array, checked for shape, NaN/inf and sign.
+
+    With ``copy=False`` an array already of ``dtype`` is not copied: the result is a read-only
+    view of the caller's array, who promises not to change it afterwards.
 
     >>> as_array([1, 2], "capacity", shape=(2,)).tolist()
     [1.0, 2.0]
@@ -53,7 +57,7 @@ def as_array(
     allotment.models.errors.InstanceError: `capacity[1]` must be non-negative; got -2.0
     """
     try:
-        arr = np.array(value, dtype=dtype)
+        arr = np.array(value, dtype=dtype, copy=True if copy else None)
     except (TypeError, ValueError) as exc:
         raise InstanceError(f"must be an array of numbers; {exc}", field=field) from None
     want = shape_text or (str(tuple(shape)) if shape is not None else None)
@@ -86,9 +90,9 @@ def as_array(
         if bad.any():
             idx = _first_bad(bad)
             raise InstanceError(f"must be positive; got {arr[idx]}", field=field, index=idx)
-    # A read-only view of a private copy: nobody writes through it, and its ``base`` (the
-    # writable owner, never handed out otherwise) can go to a library that would copy
-    # read-only input (scipy's linear_sum_assignment does) without that copy.
+    # A read-only view of a private copy (or, with copy=False, of the caller's array): nobody
+    # writes through it, and its ``base`` (the writable owner) can go to a library that would
+    # copy read-only input (scipy's linear_sum_assignment does) without that copy.
     view = arr.view()
     view.setflags(write=False)
     return view

@@ -46,6 +46,10 @@ class LinearAssignment(AgentTaskModel):
     allowed : bool array (n_agents, n_tasks), optional
         ``False`` forbids a pair. Default: every pair allowed.
     agent_ids, task_ids : sequences of names, optional
+    copy : bool, default True
+        ``False`` keeps a read-only view of a float64 ``cost`` instead of a private copy,
+        saving the copy's time and memory on large matrices (128 MB at n = 4000); the caller
+        must then not change the array while the model is in use.
     """
 
     kind = "linear_assignment"
@@ -60,8 +64,9 @@ class LinearAssignment(AgentTaskModel):
         agent_ids: Sequence[object] | None = None,
         task_ids: Sequence[object] | None = None,
         name: str = "linear_assignment",
+        copy: bool = True,
     ) -> None:
-        m, n = self._set_cost(cost)
+        m, n = self._set_cost(cost, copy=copy)
         self.sense = as_sense(sense)
         self.allowed = None if allowed is None else as_array(allowed, "allowed", shape=(m, n), dtype=bool,
                                                              shape_text=f"(n_agents, n_tasks) = {(m, n)}")

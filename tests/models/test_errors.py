@@ -122,3 +122,13 @@ def test_models_do_not_alter_input():
     with pytest.raises(ValueError):
         gap.cost[0, 0] = 5.0  # read-only: nobody changes a validated model behind its back
     assert cost[0, 0] == 1.0
+
+
+def test_lap_copy_false_keeps_a_read_only_view():
+    cost = np.arange(9.0).reshape(3, 3)
+    kept = LinearAssignment(cost, copy=False)
+    assert np.shares_memory(kept.cost, cost) and not kept.cost.flags.writeable
+    assert cost.flags.writeable  # the caller's own array is left as it was
+    assert not np.shares_memory(LinearAssignment(cost).cost, cost)
+    with pytest.raises(InstanceError, match=r"`cost\[0\]\[1\]` must not be NaN"):
+        LinearAssignment(np.array([[1.0, np.nan]]), copy=False)
