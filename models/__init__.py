@@ -6,17 +6,32 @@
 """
 from .answers import Assignment
 from .assignment import LinearAssignment
-from .base import MODEL_KINDS, CheckReport, Model, register_kind
-from .errors import AllotmentError, EventError, InstanceError, ModelNotSolvedError, OptionError, SolverUnavailableError
-from .files import READERS, detect_format, load, load_all, model_from_dict, register_reader, save
-from .gap import GeneralizedAssignment
 from .auction import AuctionAllocation, CombinatorialAuction
+from .base import MODEL_KINDS, CheckReport, Model, register_kind
 from .cats import read_cats
+from .coalition import CoalitionAllocation, Dispatch
 from .dcop import DCOP, DCOPAssignment, Factor
 from .dcop_io import read_pydcop_yaml, read_xcsp, write_pydcop_yaml, write_xcsp
-from .multiresource import MultiResourceAssignment
-from .coalition import CoalitionAllocation, Dispatch
+from .errors import (
+    AllotmentError,
+    EventError,
+    InstanceError,
+    ModelNotSolvedError,
+    OptionError,
+    SolverUnavailableError,
+)
+from .files import (
+    READERS,
+    detect_format,
+    load,
+    load_all,
+    model_from_dict,
+    register_reader,
+    save,
+)
+from .gap import GeneralizedAssignment
 from .guidance import AssignmentGuidance
+from .multiresource import MultiResourceAssignment
 from .orlib import count_orlib_gap_problems, read_orlib_gap, read_orlib_lap
 from .program import Program, ProgramBuilder, VariableBlock
 from .scheduling import Schedule, UnrelatedScheduling

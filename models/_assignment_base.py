@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_array, as_ids
-from .answers import Assignment, assignment_from_matrix
+from .answers import Assignment, as_assignment_vector, assignment_from_matrix
 from .base import Model
 from .errors import InstanceError
 from .program import VariableBlock
@@ -74,3 +74,24 @@ class AgentTaskModel(Model):
     def objective(self, answer: Assignment | np.ndarray) -> float:
         """The objective of ``answer`` as :meth:`check` recomputes it."""
         return self.check(answer).objective
+
+    def _cost_with_penalty(self, answer: Any) -> tuple[np.ndarray | None, float, list[str]]:
+        """``(vector, objective, problems)`` of an answer: the cost of the assigned pairs plus
+        (min) or minus (max) the penalty of unassigned tasks; unassigned tasks are a problem
+        when the model has no ``unassigned_penalty``. ``vector`` is None if not an answer."""
+        m, n = self.cost.shape
+        vec, problems = as_assignment_vector(answer, m, n)
+        if vec is None:
+            return None, float("nan"), problems
+        done = np.flatnonzero(vec >= 0)
+        objective = float(self.cost[vec[done], done].sum())
+        missing = np.flatnonzero(vec < 0)
+        penalty = getattr(self, "unassigned_penalty", None)
+        if missing.size:
+            if penalty is None:
+                problems.append(f"{missing.size} task(s) unassigned, e.g. {self.task_ids[missing[0]]!r} "
+                                f"(index {missing[0]}); every task must be assigned")
+            else:
+                pen = float(penalty[missing].sum())
+                objective += pen if self.sense == "min" else -pen
+        return vec, objective, problems

@@ -73,13 +73,10 @@ class LinearAssignment(AgentTaskModel):
         self._set_ids(agent_ids, task_ids)
         self.name = name
 
-
-
     @property
     def is_dense(self) -> bool:
         """True when every pair is allowed."""
         return self.allowed is None or bool(self.allowed.all())
-
 
     @cached_program
     def to_program(self) -> Program:
@@ -93,9 +90,6 @@ class LinearAssignment(AgentTaskModel):
         b.add_rows(x, 1.0, lo=agent_lo, hi=1.0, name="agent")
         b.add_rows(x.T, 1.0, lo=task_lo, hi=1.0, name="task")
         return b.build()
-
-
-
 
     def check(self, answer: Any, tol: float = 1e-6) -> CheckReport:
         m, n = self.cost.shape

@@ -28,7 +28,6 @@ import numpy as np
 
 from ._assignment_base import AgentTaskModel
 from ._validate import Sense, as_array, as_sense
-from .answers import as_assignment_vector
 from .base import CheckReport, cached_program, register_kind
 from .program import Program, ProgramBuilder
 
@@ -78,9 +77,6 @@ class GeneralizedAssignment(AgentTaskModel):
         self._set_ids(agent_ids, task_ids)
         self.name = name
 
-
-
-
     @cached_program
     def to_program(self) -> Program:
         m, n = self.cost.shape
@@ -97,29 +93,15 @@ class GeneralizedAssignment(AgentTaskModel):
         b.add_rows(x, self.weight, hi=self.capacity, name="capacity")
         return b.build()
 
-
-
     def loads(self, assignment: np.ndarray) -> np.ndarray:
         """Capacity used by each agent under ``assignment``."""
         done = np.flatnonzero(assignment >= 0)
         return np.bincount(assignment[done], weights=self.weight[assignment[done], done], minlength=self.n_agents)
 
-
     def check(self, answer: Any, tol: float = 1e-6) -> CheckReport:
-        m, n = self.cost.shape
-        vec, problems = as_assignment_vector(answer, m, n)
+        vec, objective, problems = self._cost_with_penalty(answer)
         if vec is None:
-            return CheckReport(False, float("nan"), tuple(problems))
-        done = np.flatnonzero(vec >= 0)
-        objective = float(self.cost[vec[done], done].sum())
-        missing = np.flatnonzero(vec < 0)
-        if missing.size:
-            if self.unassigned_penalty is None:
-                problems.append(f"{missing.size} task(s) unassigned, e.g. {self.task_ids[missing[0]]!r} "
-                                f"(index {missing[0]}); every task must be assigned")
-            else:
-                pen = float(self.unassigned_penalty[missing].sum())
-                objective += pen if self.sense == "min" else -pen
+            return CheckReport(False, objective, tuple(problems))
         load = self.loads(vec)
         over = np.flatnonzero(load > self.capacity + tol * np.maximum(1.0, self.capacity))
         for i in over[:5]:

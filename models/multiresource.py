@@ -34,7 +34,6 @@ from pydantic import BaseModel, ConfigDict
 
 from ._assignment_base import AgentTaskModel
 from ._validate import Sense, as_array, as_ids, as_sense
-from .answers import as_assignment_vector
 from .base import CheckReport, cached_program, register_kind
 from .errors import InstanceError
 from .program import Program, ProgramBuilder
@@ -92,12 +91,9 @@ class MultiResourceAssignment(AgentTaskModel):
         self.resource_ids = as_ids(resource_ids, r, "resource_ids", "resource")
         self.name = name
 
-
-
     @property
     def n_resources(self) -> int:
         return int(self.demand.shape[2])
-
 
     @cached_program
     def to_program(self) -> Program:
@@ -118,8 +114,6 @@ class MultiResourceAssignment(AgentTaskModel):
         b.add_rows(cols, coef, hi=self.capacity.ravel(), name="capacity")
         return b.build()
 
-
-
     def loads(self, assignment: np.ndarray) -> np.ndarray:
         """``(n_agents, n_resources)``: resource use of each agent under ``assignment``."""
         assignment = np.asarray(assignment, dtype=np.int64)
@@ -128,22 +122,10 @@ class MultiResourceAssignment(AgentTaskModel):
         np.add.at(load, assignment[done], self.demand[assignment[done], done, :])
         return load
 
-
     def check(self, answer: Any, tol: float = 1e-6) -> CheckReport:
-        m, n = self.cost.shape
-        vec, problems = as_assignment_vector(answer, m, n)
+        vec, objective, problems = self._cost_with_penalty(answer)
         if vec is None:
-            return CheckReport(False, float("nan"), tuple(problems))
-        done = np.flatnonzero(vec >= 0)
-        objective = float(self.cost[vec[done], done].sum())
-        missing = np.flatnonzero(vec < 0)
-        if missing.size:
-            if self.unassigned_penalty is None:
-                problems.append(f"{missing.size} task(s) unassigned, e.g. {self.task_ids[missing[0]]!r} "
-                                f"(index {missing[0]}); every task must be assigned")
-            else:
-                pen = float(self.unassigned_penalty[missing].sum())
-                objective += pen if self.sense == "min" else -pen
+            return CheckReport(False, objective, tuple(problems))
         load = self.loads(vec)
         over = np.argwhere(load > self.capacity + tol * np.maximum(1.0, self.capacity))
         for i, k in over[:5]:
