@@ -149,7 +149,13 @@ def run_replay(args: argparse.Namespace) -> int:
     events, skipped = _events(records, args.heartbeat_timeout, tuple(getattr(model, "agent_ids", ())))
     reallocator = Reallocator(model, method=args.method, migration_cost=args.migration_cost, relax=args.relax,
                               time_limit=args.time_limit, seed=args.seed)
-    run = replay(reallocator, events, compare_cold=args.compare_cold)
+    try:
+        run = replay(reallocator, events, compare_cold=args.compare_cold)
+    except EventError as exc:
+        if skipped:  # a silent agent was never declared down: say how to let the monitor do it
+            raise EventError(f"{exc} (the trace has {skipped} heartbeat record(s), ignored without "
+                             "--heartbeat-timeout; give it so that silent agents are declared down)") from None
+        raise
     if args.json:
         print(json.dumps(run, indent=1))
     else:
