@@ -52,6 +52,8 @@ class Backend(ABC):
     #: True when a returned ``optimal`` is a proof (exact method)
     exact: ClassVar[bool] = True
     description: ClassVar[str] = ""
+    #: what it solves, for ``allot methods``, when ``accepts`` is not a fixed set of classes
+    solves: ClassVar[str] = ""
 
     @classmethod
     def is_available(cls) -> bool:

@@ -124,7 +124,7 @@ def _cmd_methods(args: argparse.Namespace) -> int:
     rows = []
     for name, backend in sorted(BACKENDS.items()):
         rows.append([name, "yes" if name in installed else "no",
-                     ", ".join(sorted(backend.accepts_classes)),
+                     backend.solves or ", ".join(sorted(backend.accepts_classes)),
                      "exact" if backend.exact else "heuristic",
                      "-" if backend.auto_priority is None else str(backend.auto_priority),
                      backend.description])

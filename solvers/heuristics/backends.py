@@ -31,6 +31,7 @@ class _HeuristicBackend(Backend):
     required_modules = ("numpy", "scipy", "highspy")
     auto_priority = None
     exact = False
+    solves = "models with a task -> agent encoding (LAP, GAP, MRGAP, coalition, guidance)"
     algorithm: ClassVar[Any] = None
 
     def accepts(self, model: Model) -> bool:
