@@ -78,6 +78,9 @@ class Model(ABC):
     kind: ClassVar[str] = ""
     #: extra capability tags a specialised backend may look for (e.g. ``"LAP"``)
     tags: ClassVar[frozenset[str]] = frozenset()
+    #: method name -> options that method should use on this model unless the caller sets
+    #: them (measured solver pathologies of a formulation; data, no solver import)
+    solver_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
     sense: Sense
     name: str
 

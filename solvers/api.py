@@ -115,6 +115,9 @@ def solve(
     _check_args(model, time_limit, seed)
     started = time.perf_counter()
     backend, auto = _resolve(model, method)
+    defaults = model.solver_defaults.get(backend.name)
+    if defaults:  # the model's measured defaults for this method; the caller's options win
+        options = {**defaults, **(options or {})}
     opts = SolveOptions(time_limit=time_limit, seed=seed, verbose=verbose, options=options)
     if auto:
         from .fallback import solve_with_fallback  # exact first, the GA when that runs short

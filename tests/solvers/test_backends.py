@@ -141,3 +141,27 @@ def test_highspy_and_ortools_share_one_process(order):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ok")
+
+
+def test_model_solver_defaults_apply_and_caller_options_win():
+    from allotment.solvers.backend import Backend, SolveOptions
+    from allotment.solvers.result import Result
+
+    seen: list[dict] = []
+
+    class Recorder(Backend):
+        name = "recorder"
+        accepts_classes = frozenset({"MILP"})
+
+        def solve(self, model, opts: SolveOptions) -> Result:
+            seen.append(dict(opts.options or {}))
+            return Result(Status.ERROR, method=self.name)
+
+    class Tuned(GeneralizedAssignment):
+        solver_defaults = {"recorder": {"presolve": "off", "threads": 1}}
+
+    model = Tuned([[1]], [[1]], [1])
+    solve(model, method=Recorder())
+    solve(model, method=Recorder(), options={"presolve": "on"})
+    solve(GeneralizedAssignment([[1]], [[1]], [1]), method=Recorder())
+    assert seen == [{"presolve": "off", "threads": 1}, {"presolve": "on", "threads": 1}, {}]
