@@ -93,6 +93,14 @@ class Model(ABC):
     def to_program(self) -> Program:
         """Compile to the canonical :class:`Program` (vectorised)."""
 
+    def default_start(self, program: Program) -> np.ndarray | None:
+        """A cheap feasible vector of ``program`` to start a MIP from, or None (the default).
+
+        Backends use it when the caller gives no ``warm_start``; a model with a good
+        constructive heuristic (a list-scheduling rule, say) returns its vector here.
+        """
+        return None
+
     def program_classes(self) -> tuple[str, ...]:
         """Problem classes this model can be compiled to, natural form first.
 

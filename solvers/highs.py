@@ -197,6 +197,8 @@ class HighsBackend(Backend):
         program = model.program_for(self.accepts_classes)
         h = build_highs(program, opts)
         warm = opts.opt("warm_start")
+        if warm is None and program.is_mip:
+            warm = model.default_start(program)
         if warm is not None and program.is_mip:
             import highspy
 

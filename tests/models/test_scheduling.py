@@ -209,3 +209,13 @@ def test_shipped_instances_solve():
         model = load(path)
         assert isinstance(model, UnrelatedScheduling)
         assert_verified(model, solve(model, "highs", time_limit=30))
+
+
+def test_default_start_is_a_feasible_wspt_vector():
+    rng = np.random.default_rng(3)
+    model = UnrelatedScheduling(rng.integers(1, 6, (2, 7)).astype(float), weight=rng.integers(1, 4, 7))
+    program = model.to_program()
+    start = model.default_start(program)
+    assert start is not None and program.is_feasible(start)
+    assert program.objective_value(start) == pytest.approx(model.check(wspt_schedule(model)).objective)
+    assert model.default_start(program.with_changes()) is None  # only for its own program
