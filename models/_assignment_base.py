@@ -71,6 +71,21 @@ class AgentTaskModel(Model):
         """Wrap an ``(n_tasks,)`` agent-index vector as this model's answer type."""
         return Assignment(np.asarray(assignment, dtype=np.int64), self.agent_ids, self.task_ids)
 
+    def _data(self, **fields: Any) -> dict[str, Any]:
+        """The instance-file dict: the shared fields plus ``fields`` (arrays as lists, None left out)."""
+        data: dict[str, Any] = {"name": self.name, "sense": self.sense, "cost": self.cost.tolist(),
+                                "agent_ids": list(self.agent_ids), "task_ids": list(self.task_ids)}
+        fields.setdefault("unassigned_penalty", getattr(self, "unassigned_penalty", None))
+        for key, value in fields.items():
+            if value is not None:
+                data[key] = value.tolist() if isinstance(value, np.ndarray) else value
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> "AgentTaskModel":
+        """Build from a validated instance-file dict: its keys are the constructor's parameters."""
+        return cls(**{key: value for key, value in data.items() if value is not None})
+
     def objective(self, answer: Assignment | np.ndarray) -> float:
         """The objective of ``answer`` as :meth:`check` recomputes it."""
         return self.check(answer).objective

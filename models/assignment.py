@@ -112,27 +112,7 @@ class LinearAssignment(AgentTaskModel):
         return CheckReport(not problems, objective, tuple(problems))
 
     def to_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "name": self.name,
-            "sense": self.sense,
-            "cost": self.cost.tolist(),
-            "agent_ids": list(self.agent_ids),
-            "task_ids": list(self.task_ids),
-        }
-        if self.allowed is not None:
-            data["allowed"] = self.allowed.tolist()
-        return data
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> "LinearAssignment":
-        return cls(
-            data["cost"],
-            sense=data.get("sense", "min"),
-            allowed=data.get("allowed"),
-            agent_ids=data.get("agent_ids"),
-            task_ids=data.get("task_ids"),
-            name=data.get("name") or "linear_assignment",
-        )
+        return self._data(allowed=self.allowed)
 
     def size_summary(self) -> dict[str, int]:
         pairs = self.n_agents * self.n_tasks if self.allowed is None else int(self.allowed.sum())

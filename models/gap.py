@@ -110,31 +110,7 @@ class GeneralizedAssignment(AgentTaskModel):
         return CheckReport(not problems, objective, tuple(problems), {"load": load})
 
     def to_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "name": self.name,
-            "sense": self.sense,
-            "cost": self.cost.tolist(),
-            "weight": self.weight.tolist(),
-            "capacity": self.capacity.tolist(),
-            "agent_ids": list(self.agent_ids),
-            "task_ids": list(self.task_ids),
-        }
-        if self.unassigned_penalty is not None:
-            data["unassigned_penalty"] = self.unassigned_penalty.tolist()
-        return data
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> "GeneralizedAssignment":
-        return cls(
-            data["cost"],
-            data["weight"],
-            data["capacity"],
-            sense=data.get("sense", "min"),
-            unassigned_penalty=data.get("unassigned_penalty"),
-            agent_ids=data.get("agent_ids"),
-            task_ids=data.get("task_ids"),
-            name=data.get("name") or "generalized_assignment",
-        )
+        return self._data(weight=self.weight, capacity=self.capacity)
 
     def size_summary(self) -> dict[str, int]:
         return {"agents": self.n_agents, "tasks": self.n_tasks, "variables": self.n_agents * self.n_tasks}

@@ -134,33 +134,7 @@ class MultiResourceAssignment(AgentTaskModel):
         return CheckReport(not problems, objective, tuple(problems), {"load": load})
 
     def to_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "name": self.name,
-            "sense": self.sense,
-            "cost": self.cost.tolist(),
-            "demand": self.demand.tolist(),
-            "capacity": self.capacity.tolist(),
-            "agent_ids": list(self.agent_ids),
-            "task_ids": list(self.task_ids),
-            "resource_ids": list(self.resource_ids),
-        }
-        if self.unassigned_penalty is not None:
-            data["unassigned_penalty"] = self.unassigned_penalty.tolist()
-        return data
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> "MultiResourceAssignment":
-        return cls(
-            data["cost"],
-            data["demand"],
-            data["capacity"],
-            sense=data.get("sense", "min"),
-            unassigned_penalty=data.get("unassigned_penalty"),
-            agent_ids=data.get("agent_ids"),
-            task_ids=data.get("task_ids"),
-            resource_ids=data.get("resource_ids"),
-            name=data.get("name") or "multi_resource_assignment",
-        )
+        return self._data(demand=self.demand, capacity=self.capacity, resource_ids=list(self.resource_ids))
 
     def size_summary(self) -> dict[str, int]:
         return {"agents": self.n_agents, "tasks": self.n_tasks, "resources": self.n_resources,

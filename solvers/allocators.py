@@ -181,7 +181,7 @@ def sequential_auction(model: Model, *, time_limit: float | None = None) -> Resu
     started = time.perf_counter()
     deadline = _deadline(time_limit, started)
     mk = market_of(model)
-    m, n = mk.n_agents, mk.n_tasks
+    n = mk.n_tasks
     load = np.zeros_like(mk.capacity)
     assignment = np.full(n, -1, dtype=np.int64)
     open_ = np.ones(n, dtype=bool)

@@ -121,12 +121,6 @@ _BUILTIN_MODULES = [
 ]
 
 
-def register_builtin_module(module: str) -> None:
-    """Add a module whose import registers more backends (used by feature modules)."""
-    if module not in _BUILTIN_MODULES:
-        _BUILTIN_MODULES.append(module)
-
-
 _loaded: set[str] = set()
 
 

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from allotment.models import InstanceError, Model, SolverUnavailableError, load, load_all, save
+from allotment.models import InstanceError, SolverUnavailableError, load_all, save
 from allotment.models.errors import OptionError
 
 from .api import methods_for, solve

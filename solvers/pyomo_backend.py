@@ -63,7 +63,7 @@ def program_to_pyomo(program: Program) -> Any:
     return m
 
 
-def _status(term: Any, has_solution: bool, timed: bool) -> Status:
+def _status(term: Any, has_solution: bool) -> Status:
     name = term.name
     if name == "convergenceCriteriaSatisfied":
         return Status.OPTIMAL if has_solution else Status.ERROR
@@ -115,7 +115,7 @@ class PyomoBackend(Backend):
         res = solver.solve(pm, time_limit=remaining, tee=bool(opts.verbose), load_solutions=False,
                            raise_exception_on_nonoptimal_result=False, solver_options=solver_options)
         has_solution = res.solution_status.name in ("feasible", "optimal")
-        status = _status(res.termination_condition, has_solution, opts.time_limit is not None)
+        status = _status(res.termination_condition, has_solution)
         x = None
         if has_solution:
             values = res.solution_loader.get_vars()

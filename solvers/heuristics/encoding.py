@@ -475,7 +475,7 @@ def swap_step(enc: Encoding, pop: Population, rows: np.ndarray, rng: np.random.G
     takes every improving swap on agents untouched by a better one (:func:`_disjoint_swaps`);
     other rows take their single best swap. Returns a mask over ``rows``.
     """
-    M, n = enc.n_agents, enc.n_tasks
+    n = enc.n_tasks
     C, W, cap = enc.cost, enc.weight, enc.capacity
     p = rows.size
     swapped = np.zeros(p, bool)
