@@ -59,13 +59,15 @@ import math
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
+import scipy.sparse as sp
 
 from allotment.models import AuctionAllocation, CombinatorialAuction, ModelNotSolvedError, Program
 
 from .backend import SolveOptions
+from .packing_cuts import ConflictGraph, PackingCut, packing_rows
 from .result import Result, Status
 
 __all__ = [
@@ -282,16 +284,44 @@ def _add_cut(h: Any, c: np.ndarray, bound: float) -> None:
     h.addRow(-highspy.kHighsInf, float(bound), nz.size, nz, c[nz].astype(float))
 
 
+#: A MIP restricted to the LP's support runs first when the support holds at most this share of the bids.
+SUPPORT_MIP_SHARE = 0.25
+
+#: Rounds of clique / odd-cycle separation per "without i" LP (each round: one warm LP re-solve).
+CUT_ROUNDS = 20
+
+
+def _conflict_graph(program: Program) -> ConflictGraph | None:
+    """The conflict graph of a binary packing program, or None (not a packing program, or too big)."""
+    binary = program.integrality.all() and (program.col_lo >= 0).all() and (program.col_hi <= 1).all()
+    if not binary or program.n_rows == 0 or packing_rows(program.A, program.row_hi).size != program.n_rows:
+        return None
+    try:
+        return ConflictGraph.from_rows(program.A, program.row_hi)
+    except ValueError:  # too many conflict pairs to hold: go without cuts
+        return None
+
+
+def _add_cut_row(h: Any, cut: PackingCut) -> None:
+    import highspy
+
+    h.addRow(-highspy.kHighsInf, cut.rhs, cut.columns.size, cut.columns.astype(np.int32), cut.values.astype(float))
+
+
 class _LiveHighs:
     """The full problem's live HiGHS MIP object and a live LP relaxation, reused per bidder."""
 
-    def __init__(self, program: Program, opts: SolveOptions) -> None:
+    def __init__(self, program: Program, opts: SolveOptions, cuts: bool = True) -> None:
         from .highs import build_highs
 
         self.program = program
         self.opts = opts
         self.h = build_highs(program, opts)
         self._lp: Any = None
+        self.graph = _conflict_graph(program) if cuts else None
+        self.cuts: list[PackingCut] = []  # valid for every "without i" problem; kept in the LP
+        self.reduced_costs: np.ndarray | None = None  # of the last LP solved by lp_bound
+        self._by_col = sp.csc_array(program.A)
 
     def _lp_object(self) -> Any:
         if self._lp is None:
@@ -306,20 +336,70 @@ class _LiveHighs:
         """Add ``c @ x <= bound`` (valid for every "without i" problem) to the live MIP object."""
         _add_cut(self.h, self.program.c, bound)
 
-    def lp_bound(self, bids: np.ndarray, deadline: float | None) -> tuple[float | None, np.ndarray | None]:
-        """Warm LP relaxation value of the problem without ``bids`` (and its vector)."""
+    def lp_bound(self, bids: np.ndarray, deadline: float | None, proves: Callable[[float], bool] | None = None,
+                 rounds: int | None = None) -> tuple[float | None, np.ndarray | None]:
+        """Warm LP relaxation value of the problem without ``bids`` (and its vector).
+
+        With a conflict graph, up to ``rounds`` rounds of clique and odd-cycle cuts tighten
+        the LP until ``proves(value)`` holds or no cut is violated; the cuts stay in the pool.
+        """
+        rounds = CUT_ROUNDS if rounds is None else rounds
         lp = self._lp_object()
         idx = bids.astype(np.int32)
         lp.setOptionValue("time_limit", _remaining(deadline) or float("inf"))
         lp.changeColsBounds(idx.size, idx, np.zeros(idx.size), np.zeros(idx.size))
+        value: float | None = None
+        x: np.ndarray | None = None
         try:
-            lp.run()
-            ok = lp.getModelStatus().name == "kOptimal"
-            value = float(lp.getInfo().objective_function_value) if ok else None
-            x = np.asarray(lp.getSolution().col_value, dtype=float) if ok else None
+            for round_ in range(rounds + 1):
+                lp.run()
+                if lp.getModelStatus().name != "kOptimal":
+                    value = x = None
+                    break
+                value = float(lp.getInfo().objective_function_value)
+                x = np.asarray(lp.getSolution().col_value, dtype=float)
+                self.reduced_costs = np.asarray(lp.getSolution().col_dual, dtype=float)
+                if self.graph is None or round_ == rounds or (proves is not None and proves(value)) \
+                        or (deadline is not None and time.perf_counter() >= deadline):
+                    break
+                cuts = self.graph.separate(x[: self.graph.n])
+                if not cuts:
+                    break
+                for cut in cuts:
+                    _add_cut_row(lp, cut)
+                self.cuts.extend(cuts)
         finally:
             lp.changeColsBounds(idx.size, idx, self.program.col_lo[bids], self.program.col_hi[bids])
         return value, x
+
+    def fill(self, start: np.ndarray, banned: np.ndarray, lp_x: np.ndarray) -> np.ndarray:
+        """``start`` plus every bid that still fits, by LP value then price (``banned`` stay out)."""
+        A, hi, c = self._by_col, self.program.row_hi, self.program.c
+        mask = np.asarray(start, dtype=bool).copy()
+        used = A @ mask.astype(float)
+        allowed = ~mask & (self.program.col_hi > 0.5)
+        allowed[banned] = False
+        cand = np.flatnonzero(allowed)
+        for j in cand[np.lexsort((-c[cand], -lp_x[cand]))]:
+            rows, vals = A.indices[A.indptr[j]:A.indptr[j + 1]], A.data[A.indptr[j]:A.indptr[j + 1]]
+            if np.all(used[rows] + vals <= hi[rows] + 1e-9):
+                used[rows] += vals
+                mask[j] = True
+        return mask
+
+    def fixable(self, lp_value: float, lp_x: np.ndarray, start: np.ndarray, start_value: float,
+                grid: float | None) -> np.ndarray:
+        """Columns no solution worth ``start_value`` can use: reduced-cost fixing on the cut LP.
+
+        LP duality (``d = c - A'y``, ``y >= 0``, the cuts among the rows) gives
+        ``c x <= z_LP + d_j`` for every feasible ``x`` with ``x_j = 1`` when ``x*_j = 0``; if
+        that is below the known ``start_value <= W_{-i}``, no optimal allocation uses ``j``.
+        """
+        d = self.reduced_costs
+        assert d is not None
+        margin = 1e-6 * max(1.0, abs(lp_value)) + (grid * 1e-2 if grid else 0.0)
+        ok = (lp_x <= 1e-9) & (lp_value + d < start_value - margin) & ~np.asarray(start, dtype=bool)
+        return np.flatnonzero(ok)
 
     def mip(self, bids: np.ndarray, start: np.ndarray, deadline: float | None) -> Result:
         """The MIP without ``bids``, started from ``start``; bounds restored afterwards."""
@@ -512,7 +592,9 @@ def vcg(
                 subs[i] = WithoutBidder(i, start_value, welfare_bound, "time_limit", "skipped", 0.0)
                 continue
             if live is not None:
-                lp_value, lp_x = live.lp_bound(bids, deadline)
+                target = start_value + (grid / 2 if grid else 0.0)
+                lp_value, lp_x = live.lp_bound(bids, deadline,
+                                               lambda v: min(welfare_bound, _floor(v, grid)) <= target)
                 if lp_value is not None:
                     if lp_x is not None and np.all(np.abs(lp_x - np.round(lp_x)) <= 1e-9):
                         got = _verified_mask(auction, lp_x, bids)
@@ -523,7 +605,25 @@ def vcg(
                     if hi <= start_value + (grid / 2 if grid else 0.0):
                         subs[i] = WithoutBidder(i, start_value, start_value, "optimal", "lp", time.perf_counter() - t0)
                         continue
-                result = live.mip(bids, start.astype(float), deadline)
+                fixed = np.zeros(0, dtype=np.int64)
+                if lp_value is not None and lp_x is not None and live.reduced_costs is not None:
+                    # Greedy allocations guided by the cut LP: often far better than a* minus i.
+                    for base in (start, np.zeros_like(start)):
+                        got = _verified_mask(auction, live.fill(base, bids, lp_x).astype(float), bids)
+                        if got is not None and got[1] > start_value:
+                            pool.add(got[0])
+                            start, start_value = got
+                    # The best allocation on the LP's support makes reduced-cost fixing bite; worth
+                    # a MIP only when the support is small (tight LP), else it is the whole problem.
+                    outside = np.flatnonzero((lp_x <= 1e-9) & ~start)
+                    if program.n_cols - outside.size <= SUPPORT_MIP_SHARE * program.n_cols:
+                        small = live.mip(np.union1d(bids, outside), start.astype(float), deadline)
+                        got = _verified_mask(auction, small.x, bids) if small.ok else None
+                        if got is not None and got[1] > start_value:
+                            pool.add(got[0])
+                            start, start_value = got
+                    fixed = live.fixable(lp_value, lp_x, start, start_value, grid)
+                result = live.mip(np.union1d(bids, fixed), start.astype(float), deadline)
                 subs[i] = _record(auction, pool, i, bids, result, time.perf_counter() - t0, "mip", grid,
                                   welfare_bound, start_value)
             elif warm:  # cpsat, warm = cached program + hint
