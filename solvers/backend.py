@@ -118,6 +118,7 @@ _BUILTIN_MODULES = [
     "allotment.solvers.heuristics.backends",
     "allotment.solvers.allocators",
     "allotment.solvers.baselines", "allotment.solvers.scheduling_bounds",
+    "allotment.solvers.guidance_colgen",
 ]
 
 

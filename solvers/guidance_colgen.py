@@ -1,0 +1,621 @@
+"""Exact column generation (Dantzig-Wolfe) for :class:`~allotment.models.AssignmentGuidance`.
+
+The guidance MIQP, rewritten with one column per consumer ``j`` and coalition ``S`` (a set
+of agents, the empty set included):
+
+    minimize    sum_{j, S} cost_j(S) y[j, S]
+    subject to  sum_{(j, S): i in S} y[j, S] <= 1      for every agent i     (duals pi_i <= 0)
+                sum_S y[j, S] = 1                      for every consumer j  (duals mu_j)
+                y binary
+    cost_j(S) = alpha sum_{i in S} dist[i, j] + sum_k weight[k] f(demand[j, k] - sum_{i in S} supply[i, k])
+
+with the model's own ``f`` (:meth:`~allotment.models.AssignmentGuidance.mismatch`). Its LP
+relaxation is much tighter than the compact form's: a coalition is priced as a whole, so a
+fraction of an agent can no longer fill a lumpy demand exactly.
+
+- *Pricing.* For integer data (in the model's whole units,
+  :meth:`~allotment.models.AssignmentGuidance.integer_residuals`),
+  ``v_j(pi) = min_S cost_j(S) - sum_{i in S} pi_i`` is a dynamic programme over the summed
+  supply vector: ``W_t(s) = min(W_{t+1}(s), c_t + W_{t+1}(s + supply_t))`` over the agents
+  ``t`` of ``j``, ``c_t = alpha dist[t, j] - pi_t``, with ``W_T(s)`` the mismatch cost of
+  supplying ``s`` (:class:`CoalitionPricer`, one numpy operation per agent).
+- *Bound.* For any ``pi <= 0``, ``LB(pi) = sum_i pi_i + sum_j v_j(pi)`` is a lower bound
+  (the Lagrangian relaxation of the agent rows), whatever state the LP is in; at the
+  column generation's end it equals the LP optimum.
+- *Closing the gap exactly.* With ``rc_j(S) = cost_j(S) - pi(S) - v_j(pi) >= 0``, an answer
+  of objective ``z`` has ``sum_j rc_j(S_j) <= z - LB(pi)``. So when a set-partitioning MIP
+  over every column with ``rc <= tau`` (enumerated by a breadth-first search that prunes
+  with the tables ``W``) returns ``z`` with ``z - LB <= tau`` (``z - LB - grain <= tau``
+  when every objective value is a multiple of ``grain``), no better answer exists and
+  ``z`` is optimal. HiGHS solves that MIP.
+- *Restrictions that keep every optimum*, which shrink the tables: pairs the model rules
+  out (:meth:`~allotment.models.AssignmentGuidance.useful_pairs`), the model's residual
+  ranges, and, from any bound, ``weight[k] f(r[j, k]) <= cost_j(S_j) <= UB - LB(pi) + v_j(pi)``
+  for an optimum's columns (``UB``: the best answer's objective).
+
+The status is ``optimal`` only with that proof; when the enumeration would exceed
+``max_columns`` or the time runs out, the best answer comes back ``feasible`` with the
+bound. Data that is not a whole number of decimal units is refused (the pricing would not
+be exact). ``method="colgen"``; options ``max_columns`` (default 200000), ``beam`` (columns
+added per consumer and round, default 25) and ``warm`` (start from the duals of the
+compact MILP's LP relaxation, default True).
+
+References: G. B. Dantzig and P. Wolfe, "Decomposition principle for linear programs",
+Operations Research 8 (1960) 101-111; M. Savelsbergh, "A branch-and-price algorithm for the
+generalized assignment problem", Operations Research 45(6) (1997) 831-841 (column generation
+for assignment); R. Baldacci, N. Christofides and A. Mingozzi, "An exact algorithm for the
+vehicle routing problem based on the set partitioning formulation with additional cuts",
+Mathematical Programming 115 (2008) 351-385 (closing the gap by enumerating the columns of
+small reduced cost).
+
+>>> from allotment.models import AssignmentGuidance
+>>> from allotment.solvers import solve
+>>> g = AssignmentGuidance([[2, 0], [0, 1], [1, 1]], [[2, 1], [1, 1]],
+...                        distance=[[0, 3], [1, 3], [3, 0]], alpha=0.5)
+>>> r = solve(g, method="colgen")
+>>> r.status.value, r.objective, r.answer.assignment.tolist()
+('optimal', 0.5, [0, 0, 1])
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from allotment.models import AssignmentGuidance, Model, OptionError
+from allotment.models.coalition import MAX_DECIMALS
+
+from .backend import Backend, SolveOptions, register_backend
+from .cpsat import MAX_POWER, integer_scale_powers
+from .result import Result, Status
+
+__all__ = ["CoalitionPricer", "objective_grain", "colgen_solve", "ColgenBackend", "colgen_refusal"]
+
+_HUGE = float(np.finfo(float).max)  # a finite limit: infinite table entries never pass it
+
+#: options the method takes, with their defaults
+DEFAULTS = {"max_columns": 200_000, "beam": 25, "warm": True}
+
+
+def colgen_refusal(model: AssignmentGuidance) -> str | None:
+    """Why column generation cannot solve ``model`` exactly (None when it can)."""
+    if model.integer_residuals() is None:
+        return (f"`supply` and `demand` must be decimals with at most {MAX_DECIMALS} places (whole residual "
+                "units) for exact pricing; use method='scip'")
+    return None
+
+
+def objective_grain(model: AssignmentGuidance) -> float | None:
+    """The largest ``g`` such that every answer's objective is a whole multiple of ``g`` (None if unknown).
+
+    Travel ``alpha * dist`` and ``weight * unit**2`` times a power of ten are whole numbers
+    ``C``, ``W`` (residuals are whole units), so the objective is a multiple of
+    ``gcd(C, W) / 10**p``.
+
+    >>> objective_grain(AssignmentGuidance([[1]], [[2]], distance=[[3]], alpha=0.1))
+    0.1
+    """
+    ints = model.integer_residuals()
+    if ints is None:
+        return None
+    travel = (model.alpha * model.distance)[model.useful_pairs()]
+    values = np.concatenate([travel, ints.weight[ints.weight > 0]])
+    values = values[values != 0]
+    if values.size == 0:
+        return None
+    powers = integer_scale_powers(values, MAX_POWER)
+    if (powers < 0).any():
+        return None
+    p = int(powers.max())
+    scaled = np.round(values * 10.0**p)
+    if scaled.max() >= 2.0**52:
+        return None
+    return float(np.gcd.reduce(scaled.astype(np.int64))) / 10.0**p
+
+
+class _Scratch:
+    """One growing float buffer shared by every consumer's tables (they are used one at a time)."""
+
+    def __init__(self) -> None:
+        self.buffer = np.empty(0)
+
+    def array(self, shape: tuple[int, ...]) -> np.ndarray:
+        size = int(np.prod(shape))
+        if self.buffer.size < size:
+            self.buffer = np.empty(size)
+        return self.buffer[:size].reshape(shape)
+
+
+class CoalitionPricer:
+    """The pricing dynamic programme of one consumer (see the module docstring).
+
+    States are summed supply vectors ``s`` (in whole units, resources of positive weight
+    only) in a box ``0 <= s <= cap``: two-sided, ``cap = demand - lo`` (more supply leaves
+    the residual range, so such states are dropped); one-sided, ``cap = demand`` and supply
+    beyond the demand is counted as the demand (it costs nothing more). The final state's
+    cost is the model's mismatch, infinite outside the residual range ``[lo, hi]``.
+
+    >>> g = AssignmentGuidance([[2, 0], [0, 1], [1, 1]], [[2, 1], [1, 1]], distance=[[0, 3], [1, 3], [3, 0]])
+    >>> p = CoalitionPricer(g, 0)
+    >>> W, c = p.tables(np.zeros(3))
+    >>> p.agents.tolist()                 # agent 1's travel outweighs what it can add here
+    [0, 2]
+    >>> float(W[0, 0])                    # agent 0 alone: residual (0, 1)
+    1.0
+    >>> member, state = p.columns(W, c, limit=5.0)   # every coalition of cost <= 5 in the ranges
+    >>> [p.agents[row].tolist() for row in member], p.column_costs(member, state).tolist()
+    ([[0], [2], [0, 2]], [1.0, 4.0, 4.0])
+    """
+
+    def __init__(self, model: AssignmentGuidance, j: int, scratch: _Scratch | None = None) -> None:
+        ints = model.integer_residuals()
+        if ints is None:
+            raise ValueError(colgen_refusal(model))
+        self.model, self.j = model, int(j)
+        self.keep = np.flatnonzero(model.weight > 0)
+        self.agents = np.flatnonzero(model.useful_pairs()[:, j])
+        self.supply = ints.supply[np.ix_(self.agents, self.keep)]
+        self.demand = ints.demand[j, self.keep]
+        self.unit = ints.unit
+        self.travel = model.alpha * model.distance[self.agents, j]
+        self.lo = ints.lo[j, self.keep].copy()
+        self.hi = ints.hi[j, self.keep].copy()
+        self._scratch = scratch or _Scratch()
+        self._build()
+
+    @property
+    def n_states(self) -> int:
+        return int(np.prod(self.shape))
+
+    def _build(self) -> None:
+        """Box, final costs and one shift per agent, for the current residual ranges."""
+        d, model = self.demand, self.model
+        total = self.supply.sum(axis=0)
+        self.cap = np.minimum(d if model.one_sided else d - self.lo, total)
+        self.shape = tuple(int(c) + 1 for c in self.cap)
+        self.strides = np.array([int(np.prod(self.shape[k + 1:])) for k in range(len(self.shape))], dtype=np.int64)
+        term = np.zeros(self.shape)
+        for k, n_k in enumerate(self.shape):
+            s = np.arange(n_k)
+            residual = np.zeros((n_k, model.n_resources))
+            residual[:, self.keep[k]] = (d[k] - s) * self.unit
+            f = (model.mismatch(residual) * model.weight).sum(axis=1)
+            f[s < d[k] - self.hi[k]] = np.inf                # shortfall above the range
+            term = term + f.reshape([-1 if a == k else 1 for a in range(len(self.shape))])
+        self.term = term.ravel()
+        self.steps: list[object] = []
+        gathers: dict[tuple[int, ...], np.ndarray] = {}
+        grid = None
+        for q in self.supply:
+            if not q.any():
+                self.steps.append(None)
+            elif model.one_sided:                          # saturating shift: a gather
+                key = tuple(q.tolist())
+                if key not in gathers:
+                    if grid is None:
+                        grid = np.indices(self.shape).reshape(len(self.shape), -1).T
+                    gathers[key] = np.minimum(grid + q, self.cap) @ self.strides
+                self.steps.append(gathers[key])
+            elif (q > self.cap).any():
+                self.steps.append(None)
+            else:                                           # two-sided: slices of the box
+                self.steps.append((tuple(slice(0, n - int(a)) for n, a in zip(self.shape, q)),
+                                   tuple(slice(int(a), n) for n, a in zip(self.shape, q))))
+
+    def restrict(self, lo: np.ndarray, hi: np.ndarray) -> bool:
+        """Narrow the residual ranges (whole units, resources of positive weight); True if they changed."""
+        lo, hi = np.maximum(self.lo, lo), np.minimum(self.hi, hi)
+        if np.array_equal(lo, self.lo) and np.array_equal(hi, self.hi):
+            return False
+        self.lo, self.hi = lo, hi
+        self._build()
+        return True
+
+    def restrict_cost(self, budget: float) -> bool:
+        """Keep residuals with ``weight[k] f(r) <= budget`` (a bound on this consumer's column cost)."""
+        w = (self.model.weight * self.unit * self.unit)[self.keep]
+        reach = np.floor(np.sqrt(max(budget, 0.0) / w) * (1 + 1e-9) + 1e-6)
+        reach = np.minimum(reach, 2.0**40).astype(np.int64)
+        lo = np.zeros_like(self.lo) if self.model.one_sided else -reach
+        return self.restrict(lo, reach)
+
+    def tables(self, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(W, c)``: ``W[t, s]`` = cheapest completion from state ``s`` with agents ``t..``; ``c`` per agent.
+
+        ``W`` (flat states) lives in a shared buffer: it is valid until the next call of
+        any pricer sharing it.
+        """
+        c = self.travel - np.asarray(pi, dtype=float)[self.agents]
+        n_agents, shape = self.agents.size, self.shape
+        W = self._scratch.array((n_agents + 1, self.n_states))
+        W[n_agents] = self.term
+        box = W.reshape((n_agents + 1,) + shape)
+        for t in range(n_agents - 1, -1, -1):
+            step = self.steps[t]
+            if step is None:
+                W[t] = W[t + 1]
+            elif isinstance(step, np.ndarray):
+                np.minimum(W[t + 1], c[t] + W[t + 1][step], out=W[t])
+            else:
+                dst, src = step
+                W[t] = W[t + 1]
+                np.minimum(box[t][dst], c[t] + box[t + 1][src], out=box[t][dst])
+        return W, c
+
+    def columns(self, W: np.ndarray, c: np.ndarray, limit: float, *, beam: int | None = None,
+                cap: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """Every coalition with ``sum_{t in S} c_t + W_T(final state) <= limit``, or the ``beam`` best.
+
+        Returns ``(member, state)``: a bool matrix (coalitions x this consumer's agents) and
+        each coalition's final state; None when more than ``cap`` partial coalitions would
+        be kept (the search stops there).
+        """
+        n_agents, dims = self.agents.size, len(self.shape)
+        coords = np.zeros((1, dims), dtype=np.int64)
+        state = np.zeros(1, dtype=np.int64)
+        cost = np.zeros(1)
+        parents: list[np.ndarray] = []
+        takes: list[np.ndarray] = []
+        if not cost[0] + W[0, 0] <= limit:
+            return np.zeros((0, n_agents), dtype=bool), np.zeros(0, dtype=np.int64)
+        for t in range(n_agents):
+            after = W[t + 1]
+            skip = np.flatnonzero(cost + after[state] <= limit)
+            take = np.zeros(0, dtype=np.int64)
+            if self.steps[t] is not None:
+                moved = coords + self.supply[t]
+                if self.model.one_sided:
+                    moved = np.minimum(moved, self.cap)
+                    inside = np.ones(state.size, dtype=bool)
+                else:
+                    inside = (moved <= self.cap).all(axis=1)
+                nxt = np.where(inside, moved @ self.strides, 0)
+                take = np.flatnonzero(inside & (cost + c[t] + after[nxt] <= limit))
+            parent = np.concatenate([skip, take])
+            took = np.zeros(parent.size, dtype=bool)
+            took[skip.size:] = True
+            state = np.concatenate([state[skip], nxt[take]]) if take.size else state[skip]
+            coords = np.concatenate([coords[skip], moved[take]]) if take.size else coords[skip]
+            cost = np.concatenate([cost[skip], cost[take] + c[t]])
+            if beam is not None and state.size > beam:
+                keep = np.argpartition(cost + after[state], beam - 1)[:beam]
+                parent, took, state, coords, cost = parent[keep], took[keep], state[keep], coords[keep], cost[keep]
+            if cap is not None and state.size > cap:
+                return None
+            parents.append(parent)
+            takes.append(took)
+        member = np.zeros((state.size, n_agents), dtype=bool)
+        node = np.arange(state.size)
+        for t in range(n_agents - 1, -1, -1):
+            member[:, t] = takes[t][node]
+            node = parents[t][node]
+        return member, state
+
+    def column_costs(self, member: np.ndarray, state: np.ndarray) -> np.ndarray:
+        """The model's cost of each coalition: travel plus the mismatch of its final state."""
+        return member @ self.travel + self.term[state]
+
+
+@dataclass
+class _Master:
+    """The restricted master LP in a live HiGHS object (agent rows, then consumer rows)."""
+
+    n_agents: int
+    n_consumers: int
+    highs: object = None
+    consumer: list[int] = field(default_factory=list)
+    agents: list[np.ndarray] = field(default_factory=list)
+    cost: list[float] = field(default_factory=list)
+    seen: set = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        import highspy
+
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        m, n = self.n_agents, self.n_consumers
+        empty_i, empty_v = np.zeros(0, dtype=np.int32), np.zeros(0)
+        h.addRows(m, np.full(m, -np.inf), np.ones(m), 0, empty_i, empty_i, empty_v)
+        h.addRows(n, np.ones(n), np.ones(n), 0, empty_i, empty_i, empty_v)
+        self.highs = h
+
+    def add(self, j: int, agents_list: list[np.ndarray], costs: np.ndarray) -> int:
+        """Add the new ones among the columns ``(j, agents)``; returns how many were new."""
+        starts, index, values = [], [], []
+        new_cost = []
+        nnz = 0
+        for agents, cost in zip(agents_list, costs.tolist()):
+            key = (j, agents.tobytes())
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            self.consumer.append(j)
+            self.agents.append(agents)
+            self.cost.append(cost)
+            starts.append(nnz)
+            index.append(np.append(agents, self.n_agents + j))
+            nnz += agents.size + 1
+            new_cost.append(cost)
+        if not new_cost:
+            return 0
+        k = len(new_cost)
+        idx = np.concatenate(index).astype(np.int32)
+        self.highs.addCols(k, np.array(new_cost), np.zeros(k), np.full(k, np.inf), nnz,
+                           np.array(starts, dtype=np.int32), idx, np.ones(nnz))
+        return k
+
+    def solve_lp(self) -> tuple[float, np.ndarray, np.ndarray]:
+        """LP value, agent duals (clipped to <= 0) and consumer duals."""
+        h = self.highs
+        h.run()
+        status = h.getModelStatus().name
+        if status != "kOptimal":
+            raise RuntimeError(f"the restricted master LP ended with HiGHS status {status}")
+        y = np.asarray(h.getSolution().row_dual, dtype=float)
+        return float(h.getInfo().objective_function_value), np.minimum(y[:self.n_agents], 0.0), y[self.n_agents:]
+
+
+def _assignment(n_agents: int, consumer: list[int], agents: list[np.ndarray]) -> np.ndarray:
+    vec = np.full(n_agents, -1, dtype=np.int64)
+    for j, members in zip(consumer, agents):
+        vec[members] = j
+    return vec
+
+
+def _column_cost(model: AssignmentGuidance, j: int, members: np.ndarray) -> float:
+    """``cost_j(S)``: travel of the members plus the weighted mismatch of consumer ``j``."""
+    residual = model.demand[j] - model.supply[members].sum(axis=0)
+    return float(model.alpha * model.distance[members, j].sum() + model.mismatch(residual) @ model.weight)
+
+
+def _columns_of(vec: np.ndarray, n_consumers: int) -> list[np.ndarray]:
+    return [np.flatnonzero(vec == j) for j in range(n_consumers)]
+
+
+def _partition_mip(model: AssignmentGuidance, consumer: list[int], agents: list[np.ndarray], cost: np.ndarray,
+                   incumbent: np.ndarray | None, gap_abs: float, time_limit: float | None,
+                   verbose: bool) -> tuple[str, np.ndarray | None, float]:
+    """Set-partitioning MIP over the given columns: (HiGHS status, chosen column indices, dual bound)."""
+    import highspy
+
+    m, n, k = model.n_agents, model.n_consumers, len(consumer)
+    h = highspy.Highs()
+    settings = {"output_flag": bool(verbose), "threads": 1, "mip_rel_gap": 0.0, "mip_abs_gap": gap_abs}
+    if time_limit is not None:
+        settings["time_limit"] = max(float(time_limit), 1e-3)
+    for key, value in settings.items():
+        h.setOptionValue(key, value)
+    sizes = np.array([a.size + 1 for a in agents], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
+    index = np.concatenate([np.append(a, m + j) for a, j in zip(agents, consumer)]).astype(np.int32)
+    empty_i, empty_v = np.zeros(0, dtype=np.int32), np.zeros(0)
+    h.addRows(m, np.full(m, -np.inf), np.ones(m), 0, empty_i, empty_i, empty_v)
+    h.addRows(n, np.ones(n), np.ones(n), 0, empty_i, empty_i, empty_v)
+    h.addCols(k, np.asarray(cost, dtype=float), np.zeros(k), np.ones(k), int(sizes.sum()), starts, index,
+              np.ones(int(sizes.sum())))
+    h.changeColsIntegrality(k, np.arange(k, dtype=np.int32), np.ones(k, dtype=np.uint8))
+    if incumbent is not None:
+        start = np.zeros(k)
+        start[incumbent] = 1.0
+        h.setSolution(k, np.arange(k, dtype=np.int32), start)
+    h.run()
+    info = h.getInfo()
+    status = h.getModelStatus().name
+    if info.primal_solution_status != 2:
+        return status, None, float(info.mip_dual_bound)
+    x = np.asarray(h.getSolution().col_value)
+    return status, np.flatnonzero(x > 0.5), float(info.mip_dual_bound)
+
+
+def colgen_solve(model: AssignmentGuidance, *, time_limit: float | None = None, max_columns: int = 200_000,
+                 beam: int = 25, warm: bool = True, verbose: bool = False) -> Result:
+    """Solve ``model`` by column generation with an exact gap closing (see the module docstring)."""
+    started = time.perf_counter()
+    why = colgen_refusal(model)
+    if why is not None:
+        raise ValueError(why)
+    deadline = None if time_limit is None else started + float(time_limit)
+
+    def left() -> float | None:
+        return None if deadline is None else deadline - time.perf_counter()
+
+    def out_of_time() -> bool:
+        return deadline is not None and time.perf_counter() >= deadline
+
+    m, n = model.n_agents, model.n_consumers
+    grain = objective_grain(model)
+    scratch = _Scratch()
+    pricers = [CoalitionPricer(model, j, scratch) for j in range(n)]
+    master = _Master(m, n)
+    info: dict[str, object] = {"rounds": 0, "grain": grain}
+
+    # Incumbent: the model's heuristic answer; its columns and the empty ones start the master.
+    best_vec = model.heuristic().assignment
+    best = model.check(best_vec).objective
+    for j, members in enumerate(_columns_of(best_vec, n)):
+        empty = np.zeros(0, dtype=np.int64)
+        master.add(j, [members, empty], np.array([_column_cost(model, j, members), _column_cost(model, j, empty)]))
+
+    best_lb, best_pi = -np.inf, np.zeros(m)
+
+    def tol(value: float) -> float:
+        return 1e-9 * max(1.0, abs(value))
+
+    def price(pi: np.ndarray, mu: np.ndarray | None, limit_beam: int | None) -> tuple[float, np.ndarray, int]:
+        """One pricing round at ``pi``: the Lagrangian bound, the v_j, columns added (rc < 0 at ``mu``)."""
+        values = np.empty(n)
+        added = 0
+        for j, p in enumerate(pricers):
+            W, c = p.tables(pi)
+            values[j] = W[0, 0]
+            limit = _HUGE if mu is None else mu[j] - tol(mu[j])
+            if values[j] <= limit:
+                found = p.columns(W, c, limit, beam=limit_beam)
+                if found is not None and found[0].shape[0]:
+                    member, state = found
+                    cols = [p.agents[row] for row in member]
+                    added += master.add(j, cols, p.column_costs(member, state))
+        return float(pi.sum() + values.sum()), values, added
+
+    def tighten(lb: float, values: np.ndarray) -> None:
+        for j, p in enumerate(pricers):
+            p.restrict_cost(best - lb + values[j] + tol(best))
+
+    # Warm start: duals of the agent rows in the compact MILP's LP relaxation.
+    if warm and model.exact_milp_refusal() is None:
+        pi0 = _compact_duals(model, left())
+        if pi0 is not None:
+            lb, values, _ = price(pi0, None, beam)
+            if lb > best_lb:
+                best_lb, best_pi = lb, pi0
+            tighten(lb, values)
+
+    lp_value = np.inf
+    while not out_of_time():
+        info["rounds"] = int(info["rounds"]) + 1
+        lp_value, pi, mu = master.solve_lp()
+        lb, values, added = price(pi, mu, beam)
+        if lb > best_lb:
+            best_lb, best_pi = lb, pi
+        tighten(lb, values)
+        if verbose:
+            print(f"round {info['rounds']}: LP {lp_value:.6f}, bound {lb:.6f}, {added} columns "
+                  f"({len(master.cost)} in all), best {best:.6f}")
+        if added == 0 or best_lb >= lp_value - tol(lp_value):
+            break
+    info["columns"] = len(master.cost)
+    info["lp"] = lp_value
+
+    def lattice(lb: float) -> float:
+        return grain * math.ceil(lb / grain - 1e-6) if grain else lb
+
+    def finish(status: Status, message: str) -> Result:
+        answer = model.dispatch(best_vec)
+        objective = model.check(answer).objective
+        bound = objective if status is Status.OPTIMAL else min(lattice(best_lb), objective)
+        info["bound"] = best_lb
+        return Result(status, objective=objective, bound=bound, answer=answer, method="colgen",
+                      runtime=time.perf_counter() - started, message=message, info=info)
+
+    def proven() -> bool:
+        return best <= lattice(best_lb) + tol(best)
+
+    if proven():
+        return finish(Status.OPTIMAL, "column generation bound meets the incumbent")
+    if out_of_time():
+        return finish(Status.FEASIBLE, "time limit during column generation; bound from the Lagrangian")
+
+    # Closing: enumerate every column of reduced cost <= tau at the best duals, solve the MIP.
+    lb_pi = best_lb
+    step = grain or 0.0
+    tau = min(best - lb_pi - step, max(5e-3 * max(1.0, abs(lb_pi)), 3.0 * step))
+    while True:
+        total, values = 0, np.empty(n)
+        consumer, agents, costs = list(master.consumer), list(master.agents), list(master.cost)
+        too_many = False
+        for j, p in enumerate(pricers):
+            W, c = p.tables(best_pi)
+            values[j] = W[0, 0]
+            found = p.columns(W, c, values[j] + tau + tol(values[j] + tau), cap=max_columns)
+            if found is None or total + found[0].shape[0] > max_columns or out_of_time():
+                too_many = True
+                break
+            member, state = found
+            total += member.shape[0]
+            consumer += [j] * member.shape[0]
+            agents += [p.agents[row] for row in member]
+            costs += p.column_costs(member, state).tolist()
+        if not too_many:
+            # The ranges may have narrowed since the bound was taken: the v_j only grew.
+            lb_pi = float(best_pi.sum() + values.sum())
+            best_lb = max(best_lb, lb_pi)
+            if proven():
+                return finish(Status.OPTIMAL, "column generation bound meets the incumbent")
+        info["enumerated"] = total
+        info["tau"] = tau
+        if out_of_time():
+            return finish(Status.FEASIBLE, "time limit while enumerating columns")
+        if too_many:
+            return finish(Status.FEASIBLE, f"more than {max_columns} columns within the gap; "
+                                           "bound from the column generation")
+        # The incumbent's columns, so the MIP starts from it.
+        inc = []
+        for j, members in enumerate(_columns_of(best_vec, n)):
+            consumer.append(j)
+            agents.append(members)
+            costs.append(_column_cost(model, j, members))
+            inc.append(len(consumer) - 1)
+        gap_abs = 0.999 * grain if grain else 1e-9 * max(1.0, abs(best))
+        status, chosen, _ = _partition_mip(model, consumer, agents, np.array(costs), np.array(inc), gap_abs,
+                                           left(), verbose)
+        if chosen is not None:
+            vec = _assignment(m, [consumer[c] for c in chosen], [agents[c] for c in chosen])
+            value = model.check(vec).objective
+            if value < best:
+                best, best_vec = value, vec
+        if status != "kOptimal":
+            return finish(Status.FEASIBLE, f"set-partitioning MIP ended with HiGHS status {status}")
+        # The MIP is optimal over the columns of rc <= tau: no answer below best - step has others.
+        if best - lb_pi - step <= tau + tol(best):
+            info["bound"] = best_lb
+            return finish(Status.OPTIMAL, f"column generation bound {lattice(best_lb):.9g} closed by "
+                                          f"{total} enumerated columns")
+        for j, p in enumerate(pricers):
+            p.restrict_cost(best - lb_pi + values[j] + tol(best))
+        tau = best - lb_pi - step
+
+
+def _compact_duals(model: AssignmentGuidance, time_limit: float | None) -> np.ndarray | None:
+    """Agent-row duals (<= 0) of the piecewise-linear MILP's LP relaxation, or None."""
+    from .highs import build_highs
+
+    program = model.pwl_program()
+    lp = program.with_changes(integrality=np.zeros(program.n_cols, dtype=bool))
+    h = build_highs(lp, SolveOptions(time_limit=time_limit))
+    h.setOptionValue("threads", 1)
+    h.run()
+    if h.getModelStatus().name != "kOptimal":
+        return None
+    rows = next((start, stop) for name, start, stop in program.row_groups if name == "agent")
+    y = np.asarray(h.getSolution().row_dual, dtype=float)[rows[0]:rows[1]]
+    return np.minimum(y, 0.0)
+
+
+@register_backend
+class ColgenBackend(Backend):
+    """Column generation with an exact gap closing, for AssignmentGuidance with whole-unit data."""
+
+    name = "colgen"
+    accepts_classes = frozenset({"GUIDANCE"})
+    required_modules = ("highspy",)
+    auto_priority = None
+    exact = True
+    description = ("AssignmentGuidance: Dantzig-Wolfe column generation (coalition pricing by dynamic "
+                   "programming) and an exact set-partitioning MIP over the columns within the gap")
+    solves = "AssignmentGuidance with supplies and demands in whole decimal units"
+
+    def accepts(self, model: Model) -> bool:
+        return isinstance(model, AssignmentGuidance)
+
+    def refusal(self, model: Model) -> str | None:
+        assert isinstance(model, AssignmentGuidance)
+        return colgen_refusal(model)
+
+    def solve(self, model: Model, opts: SolveOptions) -> Result:
+        assert isinstance(model, AssignmentGuidance)
+        options = dict(DEFAULTS)
+        for key, value in (opts.options or {}).items():
+            if key not in DEFAULTS:
+                raise OptionError(f"method 'colgen' has no option `{key}`; it takes {sorted(DEFAULTS)}")
+            options[key] = value
+        for key in ("max_columns", "beam"):
+            value = options[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise OptionError(f"`{key}` must be a positive whole number; got {value!r}")
+        if not isinstance(options["warm"], bool):
+            raise OptionError(f"`warm` must be true or false; got {options['warm']!r}")
+        return colgen_solve(model, time_limit=opts.time_limit, max_columns=options["max_columns"],
+                            beam=options["beam"], warm=options["warm"], verbose=opts.verbose)
