@@ -1,8 +1,10 @@
 """VCG payments on CATS instances: warm sub-solves against the naive way, side by side in one run.
 
-"warm" is ``vcg(auction)``: one live HiGHS object; per winning bidder its bid columns are fixed
-to 0, the best known allocation without it is the MIP start, the welfare cut stays in, a
-warm LP relaxation proves the easy cases, bounds are restored afterwards. "naive" is
+"warm" is ``vcg(auction)``: live HiGHS objects; per winning bidder its bid columns are fixed
+to 0, a warm LP relaxation tightened by a shared pool of clique / odd-cycle cuts proves the
+easy cases, the others get a better start (LP-guided greedy, a MIP on the LP's support),
+reduced-cost fixing, and a MIP from the best known allocation (see ``solvers/mechanisms.py``);
+bounds are restored afterwards. "naive" is
 ``vcg(auction, warm=False)``: one cold ``solve`` of the whole auction plus one cold solve
 of the auction without each winner. Both use HiGHS with ``threads=1`` and the same exact
 (decimal grid) stopping rule, and both must produce the same, exact payments.
@@ -36,8 +38,9 @@ from allotment.solvers.mechanisms import vcg
 
 SHARED = Path(os.environ.get("ALLOTMENT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 CATS = SHARED / "instances" / "cats"
-DEFAULT = ["2atom/2atom-100-500-0000.txt", "2atom/2atom-100-500-0001.txt", "arbitrary/arbitrary-100-100-0000.txt",
-           "arbitrary/arbitrary-100-100-0004.txt"]
+DEFAULT = [f"2atom/2atom-100-500-000{k}.txt" for k in range(5)] + [
+    "3atom/3atom-100-100-0000.txt", "3atom/3atom-100-100-0001.txt",
+    "arbitrary/arbitrary-100-100-0000.txt", "arbitrary/arbitrary-100-100-0004.txt"]
 IN_TESTS = ("2atom-100-100", "2atom-100-500", "3atom-100-100", "arbitrary-100-100-0000", "arbitrary-100-100-0004")
 
 

@@ -7,14 +7,26 @@ of the auction without bidder ``i``, bidder ``i`` pays
     p_i = W_{-i} - (W - v_i(a*))          (what the others lose because i takes part)
 
 Losers pay 0 (``W_{-i} = W``), and only the winners need a "without i" problem. Each is
-solved *warm* from the full problem: on the live HiGHS object, i's bid columns are fixed
-to 0 (``changeColsBounds``), the full allocation minus i's bids (or a better known
-allocation) is passed as a MIP start (``setSolution``), a warm LP relaxation (the live LP
-object keeps its simplex basis) proves the sub-problem without branching when it can, and
-the bounds are restored afterwards. When the LP relaxation is weak (more than
-``WEAK_LP = 1.1`` times ``W``) the valid cut ``welfare <= W`` is added as well. With an
-``executor`` the sub-problems run in parallel, each on its own solver object with the same
-start and cut. ``warm=False`` is the naive way: one cold solve per winner plus one.
+solved *warm* from the full problem, on live HiGHS objects whose i's bid columns are fixed
+to 0 (``changeColsBounds``) and restored afterwards:
+
+1. *Cut LP.* A live LP relaxation (it keeps its simplex basis) is re-solved, tightened by
+   rounds of clique and odd-cycle cuts of the bids' conflict graph (``packing_cuts``). The
+   cuts depend on the constraints only, so they stay valid for every "without i" problem and
+   accumulate in one pool. If the LP bound is within the grid of the best known allocation
+   without i, or the LP point is an integral allocation, the payment is proven here.
+2. *Incumbent.* Otherwise greedy fills guided by the LP point, and, when the LP's support
+   is small (at most ``SUPPORT_MIP_SHARE`` of the bids), a MIP restricted to that support,
+   improve the best known allocation without i.
+3. *Reduced-cost fixing.* With ``d = c - A'y`` from the cut LP, a bid with ``x*_j = 0`` and
+   ``z_LP + d_j`` below that allocation's welfare is in no optimal allocation; it is fixed to 0.
+4. *MIP.* The live MIP object solves the rest from the best known allocation (MIP start).
+   When the LP relaxation is weak (more than ``WEAK_LP = 1.1`` times ``W``) it also holds the
+   valid cut ``welfare <= W``.
+
+With an ``executor`` the sub-problems run in parallel, each on its own solver object with
+the same start and welfare cut (no shared cut pool). ``warm=False`` is the naive way: one
+cold solve per winner plus one.
 
 When prices are decimals with at most 9 places, every welfare is a multiple of
 ``grid = 10**-places``; the MIPs are run to an absolute gap below ``grid``, which proves
