@@ -73,6 +73,7 @@ from .result import Result, Status
 
 __all__ = ["CoalitionPricer", "objective_grain", "colgen_solve", "ColgenBackend", "colgen_refusal"]
 
+PRESOLVE = "off"
 _HUGE = float(np.finfo(float).max)  # a finite limit: infinite table entries never pass it
 
 #: options the method takes, with their defaults
@@ -377,13 +378,14 @@ def _columns_of(vec: np.ndarray, n_consumers: int) -> list[np.ndarray]:
 
 def _partition_mip(model: AssignmentGuidance, consumer: list[int], agents: list[np.ndarray], cost: np.ndarray,
                    incumbent: np.ndarray | None, gap_abs: float, time_limit: float | None,
-                   verbose: bool) -> tuple[str, np.ndarray | None, float]:
-    """Set-partitioning MIP over the given columns: (HiGHS status, chosen column indices, dual bound)."""
+                   verbose: bool) -> tuple[str, np.ndarray | None]:
+    """Set-partitioning MIP over the given columns: (HiGHS model status, indices of the chosen columns)."""
     import highspy
 
     m, n, k = model.n_agents, model.n_consumers, len(consumer)
     h = highspy.Highs()
-    settings = {"output_flag": bool(verbose), "threads": 1, "mip_rel_gap": 0.0, "mip_abs_gap": gap_abs}
+    settings = {"output_flag": bool(verbose), "threads": 1, "mip_rel_gap": 0.0, "mip_abs_gap": gap_abs,
+                "presolve": PRESOLVE}
     if time_limit is not None:
         settings["time_limit"] = max(float(time_limit), 1e-3)
     for key, value in settings.items():
@@ -405,167 +407,194 @@ def _partition_mip(model: AssignmentGuidance, consumer: list[int], agents: list[
     info = h.getInfo()
     status = h.getModelStatus().name
     if info.primal_solution_status != 2:
-        return status, None, float(info.mip_dual_bound)
+        return status, None
     x = np.asarray(h.getSolution().col_value)
-    return status, np.flatnonzero(x > 0.5), float(info.mip_dual_bound)
+    return status, np.flatnonzero(x > 0.5)
+
+
+class _Search:
+    """State of one column-generation solve: pricers, master, incumbent, best bound, clock."""
+
+    def __init__(self, model: AssignmentGuidance, time_limit: float | None, verbose: bool) -> None:
+        self.started = time.perf_counter()
+        self.deadline = None if time_limit is None else self.started + float(time_limit)
+        self.model, self.verbose = model, verbose
+        m, n = model.n_agents, model.n_consumers
+        self.grain = objective_grain(model)
+        self.step = self.grain or 0.0
+        scratch = _Scratch()
+        self.pricers = [CoalitionPricer(model, j, scratch) for j in range(n)]
+        self.master = _Master(m, n)
+        self.info: dict[str, object] = {"rounds": 0, "grain": self.grain}
+        # Incumbent: the model's heuristic answer; its columns and the empty ones start the master.
+        self.best_vec = model.heuristic().assignment
+        self.best = model.check(self.best_vec).objective
+        empty = np.zeros(0, dtype=np.int64)
+        for j, members in enumerate(_columns_of(self.best_vec, n)):
+            self.master.add(j, [members, empty], np.array([_column_cost(model, j, members),
+                                                           _column_cost(model, j, empty)]))
+        self.best_lb, self.best_pi = -np.inf, np.zeros(m)
+
+    # ---------------------------------------------------------------- clock
+    def left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.perf_counter()
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
+
+    # --------------------------------------------------------------- bounds
+    @staticmethod
+    def tol(value: float) -> float:
+        return 1e-9 * max(1.0, abs(value))
+
+    def lattice(self, lb: float) -> float:
+        """The smallest objective value an answer can have at or above ``lb``."""
+        if self.grain and math.isfinite(lb):
+            return self.grain * math.ceil(lb / self.grain - 1e-6)
+        return lb
+
+    def proven(self) -> bool:
+        return self.best <= self.lattice(self.best_lb) + self.tol(self.best)
+
+    def offer(self, vec: np.ndarray) -> None:
+        value = self.model.check(vec).objective
+        if value < self.best:
+            self.best, self.best_vec = value, vec
+
+    def price(self, pi: np.ndarray, mu: np.ndarray | None, beam: int) -> tuple[float, np.ndarray, int] | None:
+        """Price every consumer at ``pi``: (Lagrangian bound, the v_j, columns added), None if time ran out.
+
+        With ``mu`` (LP duals), up to ``beam`` columns of negative reduced cost per consumer join
+        the master; without, the ``beam`` cheapest.
+        """
+        values = np.empty(len(self.pricers))
+        added = 0
+        for j, p in enumerate(self.pricers):
+            if self.out_of_time():
+                return None
+            W, c = p.tables(pi)
+            values[j] = W[0, 0]
+            limit = _HUGE if mu is None else mu[j] - self.tol(mu[j])
+            if values[j] <= limit:
+                member, state = p.columns(W, c, limit, beam=beam)
+                added += self.master.add(j, [p.agents[row] for row in member], p.column_costs(member, state))
+        lb = float(pi.sum() + values.sum())
+        if lb > self.best_lb:
+            self.best_lb, self.best_pi = lb, pi
+        for j, p in enumerate(self.pricers):       # every optimum's columns cost at most this
+            p.restrict_cost(self.best - lb + values[j] + self.tol(self.best))
+        return lb, values, added
+
+    # ------------------------------------------------------------ the phases
+    def generate(self, beam: int, warm: bool) -> None:
+        """Column generation until the LP is optimal (the bound meets it) or time runs out."""
+        if warm and self.model.exact_milp_refusal() is None:
+            pi0 = _compact_duals(self.model, self.left())
+            if pi0 is not None:
+                self.price(pi0, None, beam)
+        lp_value = np.inf
+        while not self.out_of_time():
+            self.info["rounds"] = int(self.info["rounds"]) + 1
+            lp_value, pi, mu = self.master.solve_lp()
+            priced = self.price(pi, mu, beam)
+            if priced is None:
+                break
+            lb, _, added = priced
+            if self.verbose:
+                print(f"round {self.info['rounds']}: LP {lp_value:.6f}, bound {lb:.6f}, {added} columns "
+                      f"({len(self.master.cost)} in all), best {self.best:.6f}")
+            if added == 0 or self.best_lb >= lp_value - self.tol(lp_value):
+                break
+        self.info["columns"] = len(self.master.cost)
+        self.info["lp"] = lp_value
+
+    def enumerate(self, tau: float, max_columns: int) -> tuple[list[int], list[np.ndarray], list[float]] | str:
+        """Every column of reduced cost <= ``tau`` at the best duals (and the bound there), or why not."""
+        consumer: list[int] = []
+        agents: list[np.ndarray] = []
+        costs: list[float] = []
+        values = np.empty(len(self.pricers))
+        for j, p in enumerate(self.pricers):
+            if self.out_of_time():
+                return "time limit while enumerating columns"
+            W, c = p.tables(self.best_pi)
+            values[j] = W[0, 0]
+            found = p.columns(W, c, values[j] + tau + self.tol(values[j] + tau), cap=max_columns)
+            if found is None or len(consumer) + found[0].shape[0] > max_columns:
+                return f"more than {max_columns} columns within the gap"
+            member, state = found
+            consumer += [j] * member.shape[0]
+            agents += [p.agents[row] for row in member]
+            costs += p.column_costs(member, state).tolist()
+        # The ranges may have narrowed since the bound was taken: the v_j only grew.
+        self.lb_pi = float(self.best_pi.sum() + values.sum())
+        self.best_lb = max(self.best_lb, self.lb_pi)
+        self.values = values
+        return consumer, agents, costs
+
+    def close(self, max_columns: int) -> tuple[Status, str]:
+        """Enumerate the columns within a growing gap ``tau`` and solve the set-partitioning MIP.
+
+        Optimal once the MIP's answer ``z`` satisfies ``z - LB - grain <= tau``: an answer
+        better than ``z`` would have every column within ``tau`` of the bound.
+        """
+        n = self.model.n_consumers
+        self.lb_pi = self.best_lb
+        tau = min(self.best - self.lb_pi - self.step, max(5e-3 * max(1.0, abs(self.lb_pi)), 3.0 * self.step))
+        while True:
+            found = self.enumerate(tau, max_columns)
+            if isinstance(found, str):
+                return Status.FEASIBLE, found + "; bound from the column generation"
+            if self.proven():
+                return Status.OPTIMAL, "column generation bound meets the incumbent"
+            consumer, agents, costs = found
+            self.info["enumerated"], self.info["tau"] = len(consumer), tau
+            start = []                                  # the incumbent's columns: a MIP start
+            for j, members in enumerate(_columns_of(self.best_vec, n)):
+                consumer.append(j)
+                agents.append(members)
+                costs.append(_column_cost(self.model, j, members))
+                start.append(len(consumer) - 1)
+            gap_abs = 0.999 * self.grain if self.grain else self.tol(self.best)
+            status, chosen = _partition_mip(self.model, consumer, agents, np.array(costs), np.array(start),
+                                            gap_abs, self.left(), self.verbose)
+            if chosen is not None:
+                self.offer(_assignment(self.model.n_agents, [consumer[c] for c in chosen],
+                                       [agents[c] for c in chosen]))
+            if status != "kOptimal":
+                return Status.FEASIBLE, f"set-partitioning MIP ended with HiGHS status {status}"
+            if self.best - self.lb_pi - self.step <= tau + self.tol(self.best):
+                return Status.OPTIMAL, (f"column generation bound {self.lattice(self.best_lb):.9g} closed by "
+                                        f"{len(consumer) - n} enumerated columns")
+            for j, p in enumerate(self.pricers):
+                p.restrict_cost(self.best - self.lb_pi + self.values[j] + self.tol(self.best))
+            tau = min(self.best - self.lb_pi - self.step, 2.0 * tau)
+
+    def result(self, status: Status, message: str) -> Result:
+        answer = self.model.dispatch(self.best_vec)
+        objective = self.model.check(answer).objective
+        if status is Status.OPTIMAL:
+            bound = objective
+        else:
+            bound = min(self.lattice(self.best_lb), objective) if math.isfinite(self.best_lb) else None
+        self.info["bound"] = self.best_lb
+        return Result(status, objective=objective, bound=bound, answer=answer, method="colgen",
+                      runtime=time.perf_counter() - self.started, message=message, info=self.info)
 
 
 def colgen_solve(model: AssignmentGuidance, *, time_limit: float | None = None, max_columns: int = 200_000,
                  beam: int = 25, warm: bool = True, verbose: bool = False) -> Result:
     """Solve ``model`` by column generation with an exact gap closing (see the module docstring)."""
-    started = time.perf_counter()
     why = colgen_refusal(model)
     if why is not None:
         raise ValueError(why)
-    deadline = None if time_limit is None else started + float(time_limit)
-
-    def left() -> float | None:
-        return None if deadline is None else deadline - time.perf_counter()
-
-    def out_of_time() -> bool:
-        return deadline is not None and time.perf_counter() >= deadline
-
-    m, n = model.n_agents, model.n_consumers
-    grain = objective_grain(model)
-    scratch = _Scratch()
-    pricers = [CoalitionPricer(model, j, scratch) for j in range(n)]
-    master = _Master(m, n)
-    info: dict[str, object] = {"rounds": 0, "grain": grain}
-
-    # Incumbent: the model's heuristic answer; its columns and the empty ones start the master.
-    best_vec = model.heuristic().assignment
-    best = model.check(best_vec).objective
-    for j, members in enumerate(_columns_of(best_vec, n)):
-        empty = np.zeros(0, dtype=np.int64)
-        master.add(j, [members, empty], np.array([_column_cost(model, j, members), _column_cost(model, j, empty)]))
-
-    best_lb, best_pi = -np.inf, np.zeros(m)
-
-    def tol(value: float) -> float:
-        return 1e-9 * max(1.0, abs(value))
-
-    def price(pi: np.ndarray, mu: np.ndarray | None, limit_beam: int | None) -> tuple[float, np.ndarray, int]:
-        """One pricing round at ``pi``: the Lagrangian bound, the v_j, columns added (rc < 0 at ``mu``)."""
-        values = np.empty(n)
-        added = 0
-        for j, p in enumerate(pricers):
-            W, c = p.tables(pi)
-            values[j] = W[0, 0]
-            limit = _HUGE if mu is None else mu[j] - tol(mu[j])
-            if values[j] <= limit:
-                found = p.columns(W, c, limit, beam=limit_beam)
-                if found is not None and found[0].shape[0]:
-                    member, state = found
-                    cols = [p.agents[row] for row in member]
-                    added += master.add(j, cols, p.column_costs(member, state))
-        return float(pi.sum() + values.sum()), values, added
-
-    def tighten(lb: float, values: np.ndarray) -> None:
-        for j, p in enumerate(pricers):
-            p.restrict_cost(best - lb + values[j] + tol(best))
-
-    # Warm start: duals of the agent rows in the compact MILP's LP relaxation.
-    if warm and model.exact_milp_refusal() is None:
-        pi0 = _compact_duals(model, left())
-        if pi0 is not None:
-            lb, values, _ = price(pi0, None, beam)
-            if lb > best_lb:
-                best_lb, best_pi = lb, pi0
-            tighten(lb, values)
-
-    lp_value = np.inf
-    while not out_of_time():
-        info["rounds"] = int(info["rounds"]) + 1
-        lp_value, pi, mu = master.solve_lp()
-        lb, values, added = price(pi, mu, beam)
-        if lb > best_lb:
-            best_lb, best_pi = lb, pi
-        tighten(lb, values)
-        if verbose:
-            print(f"round {info['rounds']}: LP {lp_value:.6f}, bound {lb:.6f}, {added} columns "
-                  f"({len(master.cost)} in all), best {best:.6f}")
-        if added == 0 or best_lb >= lp_value - tol(lp_value):
-            break
-    info["columns"] = len(master.cost)
-    info["lp"] = lp_value
-
-    def lattice(lb: float) -> float:
-        return grain * math.ceil(lb / grain - 1e-6) if grain else lb
-
-    def finish(status: Status, message: str) -> Result:
-        answer = model.dispatch(best_vec)
-        objective = model.check(answer).objective
-        bound = objective if status is Status.OPTIMAL else min(lattice(best_lb), objective)
-        info["bound"] = best_lb
-        return Result(status, objective=objective, bound=bound, answer=answer, method="colgen",
-                      runtime=time.perf_counter() - started, message=message, info=info)
-
-    def proven() -> bool:
-        return best <= lattice(best_lb) + tol(best)
-
-    if proven():
-        return finish(Status.OPTIMAL, "column generation bound meets the incumbent")
-    if out_of_time():
-        return finish(Status.FEASIBLE, "time limit during column generation; bound from the Lagrangian")
-
-    # Closing: enumerate every column of reduced cost <= tau at the best duals, solve the MIP.
-    lb_pi = best_lb
-    step = grain or 0.0
-    tau = min(best - lb_pi - step, max(5e-3 * max(1.0, abs(lb_pi)), 3.0 * step))
-    while True:
-        total, values = 0, np.empty(n)
-        consumer, agents, costs = list(master.consumer), list(master.agents), list(master.cost)
-        too_many = False
-        for j, p in enumerate(pricers):
-            W, c = p.tables(best_pi)
-            values[j] = W[0, 0]
-            found = p.columns(W, c, values[j] + tau + tol(values[j] + tau), cap=max_columns)
-            if found is None or total + found[0].shape[0] > max_columns or out_of_time():
-                too_many = True
-                break
-            member, state = found
-            total += member.shape[0]
-            consumer += [j] * member.shape[0]
-            agents += [p.agents[row] for row in member]
-            costs += p.column_costs(member, state).tolist()
-        if not too_many:
-            # The ranges may have narrowed since the bound was taken: the v_j only grew.
-            lb_pi = float(best_pi.sum() + values.sum())
-            best_lb = max(best_lb, lb_pi)
-            if proven():
-                return finish(Status.OPTIMAL, "column generation bound meets the incumbent")
-        info["enumerated"] = total
-        info["tau"] = tau
-        if out_of_time():
-            return finish(Status.FEASIBLE, "time limit while enumerating columns")
-        if too_many:
-            return finish(Status.FEASIBLE, f"more than {max_columns} columns within the gap; "
-                                           "bound from the column generation")
-        # The incumbent's columns, so the MIP starts from it.
-        inc = []
-        for j, members in enumerate(_columns_of(best_vec, n)):
-            consumer.append(j)
-            agents.append(members)
-            costs.append(_column_cost(model, j, members))
-            inc.append(len(consumer) - 1)
-        gap_abs = 0.999 * grain if grain else 1e-9 * max(1.0, abs(best))
-        status, chosen, _ = _partition_mip(model, consumer, agents, np.array(costs), np.array(inc), gap_abs,
-                                           left(), verbose)
-        if chosen is not None:
-            vec = _assignment(m, [consumer[c] for c in chosen], [agents[c] for c in chosen])
-            value = model.check(vec).objective
-            if value < best:
-                best, best_vec = value, vec
-        if status != "kOptimal":
-            return finish(Status.FEASIBLE, f"set-partitioning MIP ended with HiGHS status {status}")
-        # The MIP is optimal over the columns of rc <= tau: no answer below best - step has others.
-        if best - lb_pi - step <= tau + tol(best):
-            info["bound"] = best_lb
-            return finish(Status.OPTIMAL, f"column generation bound {lattice(best_lb):.9g} closed by "
-                                          f"{total} enumerated columns")
-        for j, p in enumerate(pricers):
-            p.restrict_cost(best - lb_pi + values[j] + tol(best))
-        tau = best - lb_pi - step
+    search = _Search(model, time_limit, verbose)
+    search.generate(beam, warm)
+    if search.proven():
+        return search.result(Status.OPTIMAL, "column generation bound meets the incumbent")
+    if search.out_of_time():
+        return search.result(Status.FEASIBLE, "time limit during column generation; bound from the Lagrangian")
+    return search.result(*search.close(max_columns))
 
 
 def _compact_duals(model: AssignmentGuidance, time_limit: float | None) -> np.ndarray | None:
