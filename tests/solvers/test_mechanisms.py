@@ -292,3 +292,20 @@ def test_vcg_warm_on_a_matching_auction(shared_instances):
     assert warm.exact and cold.exact and len(warm.winners) == 50
     np.testing.assert_array_equal(warm.payments, cold.payments)
     assert sum(s.how == "lp" for s in warm.subproblems) >= 25  # the cut LP proves most payments
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_vcg_warm_agrees_with_cold_with_multi_unit_goods_and_xor_bidders(seed):
+    # Multi-unit goods give conflict rows that are not cliques; XOR bidders add exclusivity rows.
+    rng = np.random.default_rng(seed)
+    n_goods, n_bids, n_bidders = 10, 60, 20
+    bundles = [rng.choice(n_goods, size=int(rng.integers(1, 4)), replace=True).tolist() for _ in range(n_bids)]
+    price = np.round(rng.uniform(1, 50, n_bids), 2)
+    bidder = rng.integers(0, n_bidders, n_bids)
+    language = ["xor" if k % 2 else "or" for k in range(n_bidders)]
+    ca = CombinatorialAuction(price, bundles, bidder, n_goods=n_goods, supply=rng.integers(1, 4, n_goods),
+                              language=language)
+    warm, cold = vcg(ca, options={"threads": 1}), vcg(ca, warm=False, options={"threads": 1})
+    assert warm.exact and cold.exact
+    np.testing.assert_allclose(warm.payments, cold.payments, atol=1e-9)
+    assert warm.individually_rational and warm.no_positive_transfers
