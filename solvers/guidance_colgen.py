@@ -71,8 +71,12 @@ from .backend import Backend, SolveOptions, register_backend
 from .cpsat import MAX_POWER, integer_scale_powers
 from .result import Result, Status
 
-__all__ = ["CoalitionPricer", "objective_grain", "colgen_solve", "ColgenBackend", "colgen_refusal"]
+__all__ = ["CoalitionPricer", "objective_grain", "table_entries", "colgen_solve", "ColgenBackend", "colgen_refusal",
+           "MAX_TABLE_ENTRIES"]
 
+#: refuse models whose largest pricing table (agents + 1) x states exceeds this (8 bytes each)
+MAX_TABLE_ENTRIES = 10_000_000
+#: HiGHS presolve on the set-partitioning MIP (off: it took seconds on columns a root LP solves in ms)
 PRESOLVE = "off"
 _HUGE = float(np.finfo(float).max)  # a finite limit: infinite table entries never pass it
 
@@ -80,11 +84,33 @@ _HUGE = float(np.finfo(float).max)  # a finite limit: infinite table entries nev
 DEFAULTS = {"max_columns": 200_000, "beam": 25, "warm": True}
 
 
+def table_entries(model: AssignmentGuidance) -> int:
+    """Entries of the largest pricing table: ``(agents + 1) * states`` of the biggest consumer.
+
+    >>> table_entries(AssignmentGuidance([[2, 0], [0, 1], [1, 1]], [[2, 1], [1, 1]], distance=[[0, 3], [1, 3], [3, 0]]))
+    24
+    """
+    ints = model.integer_residuals()
+    if ints is None:
+        raise ValueError(colgen_refusal(model))
+    keep = model.weight > 0
+    useful = model.useful_pairs()
+    total = useful.T.astype(float) @ ints.supply[:, keep]               # (n, K) supply that can reach j
+    d = ints.demand[:, keep].astype(float)
+    cap = np.minimum(d if model.one_sided else d - ints.lo[:, keep], total)
+    entries = (useful.sum(axis=0) + 1.0) * np.prod(cap + 1.0, axis=1)
+    return int(min(entries.max(initial=0.0), 2.0**62))
+
+
 def colgen_refusal(model: AssignmentGuidance) -> str | None:
     """Why column generation cannot solve ``model`` exactly (None when it can)."""
     if model.integer_residuals() is None:
         return (f"`supply` and `demand` must be decimals with at most {MAX_DECIMALS} places (whole residual "
                 "units) for exact pricing; use method='scip'")
+    entries = table_entries(model)
+    if entries > MAX_TABLE_ENTRIES:
+        return (f"the pricing tables would need {entries} entries (limit {MAX_TABLE_ENTRIES}): demands are too "
+                "many units; use method='highs'")
     return None
 
 

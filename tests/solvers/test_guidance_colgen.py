@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from allotment.models import AssignmentGuidance, Dispatch, OptionError, SolverUnavailableError
 from allotment.models.generators import random_guidance
 from allotment.solvers import Status, solve
-from allotment.solvers.guidance_colgen import CoalitionPricer, colgen_solve, objective_grain
+from allotment.solvers.guidance_colgen import (
+    MAX_TABLE_ENTRIES, CoalitionPricer, colgen_solve, objective_grain, table_entries)
 from tests.conftest import assert_verified
 
 
@@ -151,3 +152,10 @@ def test_options_are_checked():
     with pytest.raises(SolverUnavailableError, match="does not solve"):
         from allotment.models import LinearAssignment
         solve(LinearAssignment([[1.0]]), method="colgen")
+
+
+def test_too_many_units_for_the_tables_are_refused():
+    g = AssignmentGuidance(np.full((5, 3), 501.0), np.full((2, 3), 2000.0), distance=np.ones((5, 2)))
+    assert table_entries(g) > MAX_TABLE_ENTRIES
+    with pytest.raises(SolverUnavailableError, match="pricing tables would need .* use method='highs'"):
+        solve(g, method="colgen")
