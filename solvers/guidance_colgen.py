@@ -438,6 +438,16 @@ def _partition_mip(model: AssignmentGuidance, consumer: list[int], agents: list[
     return status, np.flatnonzero(x > 0.5)
 
 
+@dataclass
+class _Columns:
+    """Enumerated columns: consumer, agents, the model's cost and the reduced cost of each."""
+
+    consumer: np.ndarray
+    agents: list[np.ndarray]
+    cost: np.ndarray
+    rc: np.ndarray
+
+
 class _Search:
     """State of one column-generation solve: pricers, master, incumbent, best bound, clock."""
 
@@ -534,49 +544,70 @@ class _Search:
         self.info["columns"] = len(self.master.cost)
         self.info["lp"] = lp_value
 
-    def enumerate(self, tau: float, max_columns: int) -> tuple[list[int], list[np.ndarray], list[float]] | str:
+    def enumerate(self, tau: float, max_columns: int) -> _Columns | str:
         """Every column of reduced cost <= ``tau`` at the best duals (and the bound there), or why not."""
-        consumer: list[int] = []
-        agents: list[np.ndarray] = []
-        costs: list[float] = []
+        found_all = []
         values = np.empty(len(self.pricers))
+        count = 0
         for j, p in enumerate(self.pricers):
             if self.out_of_time():
                 return "time limit while enumerating columns"
             W, c = p.tables(self.best_pi)
             values[j] = W[0, 0]
-            found = p.columns(W, c, values[j] + tau + self.tol(values[j] + tau), cap=max_columns)
-            if found is None or len(consumer) + found[0].shape[0] > max_columns:
+            found = p.columns(W, c, values[j] + tau + self.tol(values[j] + tau), cap=max_columns - count)
+            if found is None or count + found[0].shape[0] > max_columns:
                 return f"more than {max_columns} columns within the gap"
             member, state = found
-            consumer += [j] * member.shape[0]
-            agents += [p.agents[row] for row in member]
-            costs += p.column_costs(member, state).tolist()
+            count += member.shape[0]
+            costs = p.column_costs(member, state)
+            found_all.append((j, [p.agents[row] for row in member], costs, member @ c + p.term[state] - values[j]))
         # The ranges may have narrowed since the bound was taken: the v_j only grew.
         self.lb_pi = float(self.best_pi.sum() + values.sum())
         self.best_lb = max(self.best_lb, self.lb_pi)
         self.values = values
-        return consumer, agents, costs
+        return _Columns(np.concatenate([np.full(len(a), j) for j, a, _, _ in found_all]).astype(np.int64),
+                        [a for _, agents, _, _ in found_all for a in agents],
+                        np.concatenate([cost for _, _, cost, _ in found_all]),
+                        np.concatenate([rc for _, _, _, rc in found_all]))
 
-    def close(self, max_columns: int) -> tuple[Status, str]:
-        """Enumerate the columns within a growing gap ``tau`` and solve the set-partitioning MIP.
+    def close(self, max_columns: int, mip_columns: int) -> tuple[Status, str]:
+        """Solve set-partitioning MIPs over the columns within a growing gap ``tau`` of the bound.
 
         Optimal once the MIP's answer ``z`` satisfies ``z - LB - grain <= tau``: an answer
-        better than ``z`` would have every column within ``tau`` of the bound.
+        better than ``z`` would have every column within ``tau`` of the bound. A stage's MIP
+        takes at most ``mip_columns`` columns (the smallest reduced costs; HiGHS's time grows
+        faster than linearly with them), four times more each stage.
         """
-        n = self.model.n_consumers
         self.lb_pi = self.best_lb
-        tau = min(self.best - self.lb_pi - self.step, max(5e-3 * max(1.0, abs(self.lb_pi)), 3.0 * self.step))
+        tau_try = max(5e-3 * max(1.0, abs(self.lb_pi)), 3.0 * self.step)
+        tau_cap = np.inf                                # the enumeration exceeded max_columns here
+        budget = mip_columns
+        least = max(self.step, 1e-4 * max(1.0, abs(self.lb_pi)))    # the smallest growth of tau
         while True:
-            found = self.enumerate(tau, max_columns)
-            if isinstance(found, str):
-                return Status.FEASIBLE, found + "; bound from the column generation"
             if self.proven():
                 return Status.OPTIMAL, "column generation bound meets the incumbent"
-            consumer, agents, costs = found
+            tau = min(tau_try, self.best - self.lb_pi - self.step)
+            if tau >= tau_cap:
+                return Status.FEASIBLE, f"more than {max_columns} columns within the gap; bound from the column generation"
+            found = self.enumerate(tau, max_columns)
+            if isinstance(found, str):
+                if self.out_of_time():
+                    return Status.FEASIBLE, found + "; bound from the column generation"
+                tau_cap, tau_try = tau, tau / 4.0
+                continue
+            if self.proven():
+                return Status.OPTIMAL, "column generation bound meets the incumbent"
+            if found.rc.size > budget:                   # the cheapest columns, whole levels of rc
+                order = np.sort(found.rc)
+                first = int(np.searchsorted(order, order[budget - 1] - self.tol(order[budget - 1])))
+                tau = float(order[first - 1] if first > 0 else order[budget - 1])
+            keep = np.flatnonzero(found.rc <= tau + self.tol(tau))
+            consumer = found.consumer[keep].tolist()
+            agents = [found.agents[k] for k in keep]
+            costs = found.cost[keep].tolist()
             self.info["enumerated"], self.info["tau"] = len(consumer), tau
             start = []                                  # the incumbent's columns: a MIP start
-            for j, members in enumerate(_columns_of(self.best_vec, n)):
+            for j, members in enumerate(_columns_of(self.best_vec, self.model.n_consumers)):
                 consumer.append(j)
                 agents.append(members)
                 costs.append(_column_cost(self.model, j, members))
@@ -591,10 +622,10 @@ class _Search:
                 return Status.FEASIBLE, f"set-partitioning MIP ended with HiGHS status {status}"
             if self.best - self.lb_pi - self.step <= tau + self.tol(self.best):
                 return Status.OPTIMAL, (f"column generation bound {self.lattice(self.best_lb):.9g} closed by "
-                                        f"{len(consumer) - n} enumerated columns")
+                                        f"{len(keep)} columns within {tau:.6g} of it")
             for j, p in enumerate(self.pricers):
                 p.restrict_cost(self.best - self.lb_pi + self.values[j] + self.tol(self.best))
-            tau = min(self.best - self.lb_pi - self.step, 2.0 * tau)
+            tau_try, budget = max(2.0 * tau, tau + least), 4 * budget
 
     def result(self, status: Status, message: str) -> Result:
         answer = self.model.dispatch(self.best_vec)
@@ -609,7 +640,7 @@ class _Search:
 
 
 def colgen_solve(model: AssignmentGuidance, *, time_limit: float | None = None, max_columns: int = 200_000,
-                 beam: int = 25, warm: bool = True, verbose: bool = False) -> Result:
+                 mip_columns: int = 4000, beam: int = 25, warm: bool = True, verbose: bool = False) -> Result:
     """Solve ``model`` by column generation with an exact gap closing (see the module docstring)."""
     why = colgen_refusal(model)
     if why is not None:
@@ -620,7 +651,7 @@ def colgen_solve(model: AssignmentGuidance, *, time_limit: float | None = None, 
         return search.result(Status.OPTIMAL, "column generation bound meets the incumbent")
     if search.out_of_time():
         return search.result(Status.FEASIBLE, "time limit during column generation; bound from the Lagrangian")
-    return search.result(*search.close(max_columns))
+    return search.result(*search.close(max_columns, mip_columns))
 
 
 def _compact_duals(model: AssignmentGuidance, time_limit: float | None) -> np.ndarray | None:
