@@ -61,6 +61,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ from .backend import Backend, SolveOptions, register_backend
 from .cpsat import MAX_POWER, integer_scale_powers
 from .result import Result, Status
 
-__all__ = ["CoalitionPricer", "objective_grain", "table_entries", "colgen_solve", "ColgenBackend", "colgen_refusal",
+__all__ = ["CoalitionPricer", "agent_types", "objective_grain", "table_entries", "local_search", "colgen_solve", "ColgenBackend", "colgen_refusal",
            "MAX_TABLE_ENTRIES"]
 
 #: refuse models whose largest pricing table (agents + 1) x states exceeds this (8 bytes each)
@@ -95,7 +96,7 @@ def table_entries(model: AssignmentGuidance) -> int:
         raise ValueError(colgen_refusal(model))
     keep = model.weight > 0
     useful = model.useful_pairs()
-    total = useful.T.astype(float) @ ints.supply[:, keep]               # (n, K) supply that can reach j
+    total = np.stack([ints.supply[useful[:, j]][:, keep].sum(axis=0) for j in range(model.n_consumers)])
     d = ints.demand[:, keep].astype(float)
     cap = np.minimum(d if model.one_sided else d - ints.lo[:, keep], total)
     entries = (useful.sum(axis=0) + 1.0) * np.prod(cap + 1.0, axis=1)
@@ -142,6 +143,26 @@ def objective_grain(model: AssignmentGuidance) -> float | None:
     return float(np.gcd.reduce(scaled.astype(np.int64))) / 10.0**p
 
 
+def agent_types(model: AssignmentGuidance) -> np.ndarray:
+    """``(n_agents,)`` type ids: agents with the same supply (resources of positive weight) and travel rows.
+
+    Agents of one type are interchangeable in every answer. Ids follow first appearance.
+
+    >>> agent_types(AssignmentGuidance([[1], [2], [1]], [[3]], distance=[[1], [1], [1]])).tolist()
+    [0, 1, 0]
+    """
+    rows = np.hstack([model.supply[:, model.weight > 0], model.alpha * model.distance])
+    _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    relabel = np.empty(first.size, dtype=np.int64)
+    relabel[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return relabel[np.asarray(inverse).ravel()]
+
+
+def _row_sums(member: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``member @ values`` for a bool matrix, without BLAS (its idle threads spin on a shared machine)."""
+    return np.where(member, values, 0.0).sum(axis=1)
+
+
 class _Scratch:
     """One growing float buffer shared by every consumer's tables (they are used one at a time)."""
 
@@ -176,13 +197,20 @@ class CoalitionPricer:
     ([[0], [2], [0, 2]], [1.0, 4.0, 4.0])
     """
 
-    def __init__(self, model: AssignmentGuidance, j: int, scratch: _Scratch | None = None) -> None:
+    def __init__(self, model: AssignmentGuidance, j: int, scratch: _Scratch | None = None,
+                 types: np.ndarray | None = None) -> None:
         ints = model.integer_residuals()
         if ints is None:
             raise ValueError(colgen_refusal(model))
         self.model, self.j = model, int(j)
         self.keep = np.flatnonzero(model.weight > 0)
-        self.agents = np.flatnonzero(model.useful_pairs()[:, j])
+        agents = np.flatnonzero(model.useful_pairs()[:, j])
+        types = np.arange(model.n_agents) if types is None else np.asarray(types)
+        # Agents of one type side by side (a run), so canonical columns take a run's first ones.
+        self.agents = agents[np.lexsort((agents, types[agents]))]
+        run_type = types[self.agents]
+        self.run_start = np.ones(self.agents.size, dtype=bool)
+        self.run_start[1:] = run_type[1:] != run_type[:-1]
         self.supply = ints.supply[np.ix_(self.agents, self.keep)]
         self.demand = ints.demand[j, self.keep]
         self.unit = ints.unit
@@ -272,17 +300,20 @@ class CoalitionPricer:
         return W, c
 
     def columns(self, W: np.ndarray, c: np.ndarray, limit: float, *, beam: int | None = None,
-                cap: int | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+                cap: int | None = None, canonical: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
         """Every coalition with ``sum_{t in S} c_t + W_T(final state) <= limit``, or the ``beam`` best.
 
         Returns ``(member, state)``: a bool matrix (coalitions x this consumer's agents) and
         each coalition's final state; None when more than ``cap`` partial coalitions would
-        be kept (the search stops there).
+        be kept (the search stops there). ``canonical``: one coalition per multiset of agent
+        types, taking the first agents of each run (exact when agents of a type have equal
+        ``c``).
         """
         n_agents, dims = self.agents.size, len(self.shape)
         coords = np.zeros((1, dims), dtype=np.int64)
         state = np.zeros(1, dtype=np.int64)
         cost = np.zeros(1)
+        last = np.zeros(1, dtype=bool)                  # took the previous agent
         parents: list[np.ndarray] = []
         takes: list[np.ndarray] = []
         if not cost[0] + W[0, 0] <= limit:
@@ -299,7 +330,8 @@ class CoalitionPricer:
                 else:
                     inside = (moved <= self.cap).all(axis=1)
                 nxt = np.where(inside, moved @ self.strides, 0)
-                take = np.flatnonzero(inside & (cost + c[t] + after[nxt] <= limit))
+                allowed = inside if not canonical or self.run_start[t] else inside & last
+                take = np.flatnonzero(allowed & (cost + c[t] + after[nxt] <= limit))
             parent = np.concatenate([skip, take])
             took = np.zeros(parent.size, dtype=bool)
             took[skip.size:] = True
@@ -309,6 +341,7 @@ class CoalitionPricer:
             if beam is not None and state.size > beam:
                 keep = np.argpartition(cost + after[state], beam - 1)[:beam]
                 parent, took, state, coords, cost = parent[keep], took[keep], state[keep], coords[keep], cost[keep]
+            last = took
             if cap is not None and state.size > cap:
                 return None
             parents.append(parent)
@@ -322,7 +355,7 @@ class CoalitionPricer:
 
     def column_costs(self, member: np.ndarray, state: np.ndarray) -> np.ndarray:
         """The model's cost of each coalition: travel plus the mismatch of its final state."""
-        return member @ self.travel + self.term[state]
+        return _row_sums(member, self.travel) + self.term[state]
 
 
 @dataclass
@@ -381,15 +414,55 @@ class _Master:
         status = h.getModelStatus().name
         if status != "kOptimal":
             raise RuntimeError(f"the restricted master LP ended with HiGHS status {status}")
-        y = np.asarray(h.getSolution().row_dual, dtype=float)
+        solution = h.getSolution()
+        y = np.asarray(solution.row_dual, dtype=float)
+        self.y = np.asarray(solution.col_value, dtype=float)
         return float(h.getInfo().objective_function_value), np.minimum(y[:self.n_agents], 0.0), y[self.n_agents:]
 
+    def rounded(self) -> np.ndarray:
+        """An assignment from the LP solution: columns by decreasing value, skipping any that clash."""
+        vec = np.full(self.n_agents, -1, dtype=np.int64)
+        served = np.zeros(self.n_consumers, dtype=bool)
+        for k in np.argsort(-self.y, kind="stable"):
+            if self.y[k] <= 1e-6:
+                break
+            j, members = self.consumer[k], self.agents[k]
+            if not served[j] and (vec[members] < 0).all():
+                vec[members] = j
+                served[j] = True
+        return vec
 
-def _assignment(n_agents: int, consumer: list[int], agents: list[np.ndarray]) -> np.ndarray:
-    vec = np.full(n_agents, -1, dtype=np.int64)
-    for j, members in zip(consumer, agents):
-        vec[members] = j
-    return vec
+
+def local_search(model: AssignmentGuidance, assignment: np.ndarray, max_passes: int = 10) -> np.ndarray:
+    """Coordinate descent from ``assignment``: each agent in turn moves to its best consumer (or idles).
+
+    The model's :meth:`~allotment.models.AssignmentGuidance.heuristic` from a given start;
+    every move lowers the objective, so the result is never worse than the start.
+
+    >>> g = AssignmentGuidance([[2, 0], [0, 1], [1, 1]], [[2, 1], [1, 1]], distance=[[0, 3], [1, 3], [3, 0]])
+    >>> local_search(g, np.array([-1, -1, -1])).tolist()
+    [0, -1, 1]
+    """
+    q, w = model.supply, model.weight
+    travel = model.alpha * model.distance
+    assign = np.array(assignment, dtype=np.int64)
+    residual = model.demand - model.supplied(assign)
+    for _ in range(max_passes):
+        changed = False
+        for i in range(model.n_agents):
+            old = int(assign[i])
+            if old >= 0:
+                residual[old] += q[i]
+            gain = travel[i] + ((model.mismatch(residual - q[i]) - model.mismatch(residual)) * w).sum(axis=1)
+            j = int(np.argmin(gain))
+            new = j if gain[j] < -1e-12 * max(1.0, abs(float(gain[j]))) else -1
+            if new >= 0:
+                residual[new] -= q[i]
+            assign[i] = new
+            changed |= new != old
+        if not changed:
+            break
+    return assign
 
 
 def _column_cost(model: AssignmentGuidance, j: int, members: np.ndarray) -> float:
@@ -402,13 +475,16 @@ def _columns_of(vec: np.ndarray, n_consumers: int) -> list[np.ndarray]:
     return [np.flatnonzero(vec == j) for j in range(n_consumers)]
 
 
-def _partition_mip(model: AssignmentGuidance, consumer: list[int], agents: list[np.ndarray], cost: np.ndarray,
-                   incumbent: np.ndarray | None, gap_abs: float, time_limit: float | None,
-                   verbose: bool) -> tuple[str, np.ndarray | None]:
-    """Set-partitioning MIP over the given columns: (HiGHS model status, indices of the chosen columns)."""
-    import highspy
+def _partition_mip(columns: "_Columns", supply: np.ndarray, n_consumers: int, start: np.ndarray | None,
+                   gap_abs: float, time_limit: float | None, verbose: bool) -> tuple[str, np.ndarray | None]:
+    """The set-partitioning MIP over ``columns``: (HiGHS model status, indices of the chosen columns).
 
-    m, n, k = model.n_agents, model.n_consumers, len(consumer)
+    Rows: each type's agents used at most ``supply[t]`` times, then each consumer exactly once.
+    """
+    import highspy
+    import scipy.sparse as sp
+
+    k, n_types = columns.counts.shape
     h = highspy.Highs()
     settings = {"output_flag": bool(verbose), "threads": 1, "mip_rel_gap": 0.0, "mip_abs_gap": gap_abs,
                 "presolve": PRESOLVE}
@@ -416,19 +492,19 @@ def _partition_mip(model: AssignmentGuidance, consumer: list[int], agents: list[
         settings["time_limit"] = max(float(time_limit), 1e-3)
     for key, value in settings.items():
         h.setOptionValue(key, value)
-    sizes = np.array([a.size + 1 for a in agents], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
-    index = np.concatenate([np.append(a, m + j) for a, j in zip(agents, consumer)]).astype(np.int32)
+    serve = sp.csr_array((np.ones(k), (columns.consumer, np.arange(k))), shape=(n_consumers, k))
+    A = sp.csc_array(sp.vstack([columns.counts.T, serve]))
+    A.sort_indices()
     empty_i, empty_v = np.zeros(0, dtype=np.int32), np.zeros(0)
-    h.addRows(m, np.full(m, -np.inf), np.ones(m), 0, empty_i, empty_i, empty_v)
-    h.addRows(n, np.ones(n), np.ones(n), 0, empty_i, empty_i, empty_v)
-    h.addCols(k, np.asarray(cost, dtype=float), np.zeros(k), np.ones(k), int(sizes.sum()), starts, index,
-              np.ones(int(sizes.sum())))
+    h.addRows(n_types, np.full(n_types, -np.inf), np.asarray(supply, dtype=float), 0, empty_i, empty_i, empty_v)
+    h.addRows(n_consumers, np.ones(n_consumers), np.ones(n_consumers), 0, empty_i, empty_i, empty_v)
+    h.addCols(k, np.asarray(columns.cost, dtype=float), np.zeros(k), np.ones(k), int(A.nnz),
+              A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32), A.data.astype(float))
     h.changeColsIntegrality(k, np.arange(k, dtype=np.int32), np.ones(k, dtype=np.uint8))
-    if incumbent is not None:
-        start = np.zeros(k)
-        start[incumbent] = 1.0
-        h.setSolution(k, np.arange(k, dtype=np.int32), start)
+    if start is not None:
+        x0 = np.zeros(k)
+        x0[start] = 1.0
+        h.setSolution(k, np.arange(k, dtype=np.int32), x0)
     h.run()
     info = h.getInfo()
     status = h.getModelStatus().name
@@ -440,12 +516,24 @@ def _partition_mip(model: AssignmentGuidance, consumer: list[int], agents: list[
 
 @dataclass
 class _Columns:
-    """Enumerated columns: consumer, agents, the model's cost and the reduced cost of each."""
+    """Columns by agent type: consumer, count of each type (sparse rows), the model's cost, reduced cost."""
 
     consumer: np.ndarray
-    agents: list[np.ndarray]
+    counts: Any                 # scipy.sparse.csr_array (columns x types)
     cost: np.ndarray
     rc: np.ndarray
+
+    def take(self, keep: np.ndarray) -> "_Columns":
+        return _Columns(self.consumer[keep], self.counts[keep], self.cost[keep], self.rc[keep])
+
+    @staticmethod
+    def join(parts: list["_Columns"], n_types: int) -> "_Columns":
+        import scipy.sparse as sp
+
+        if not parts:
+            return _Columns(np.zeros(0, dtype=np.int64), sp.csr_array((0, n_types)), np.zeros(0), np.zeros(0))
+        return _Columns(np.concatenate([p.consumer for p in parts]), sp.csr_array(sp.vstack([p.counts for p in parts])),
+                        np.concatenate([p.cost for p in parts]), np.concatenate([p.rc for p in parts]))
 
 
 class _Search:
@@ -459,7 +547,9 @@ class _Search:
         self.grain = objective_grain(model)
         self.step = self.grain or 0.0
         scratch = _Scratch()
-        self.pricers = [CoalitionPricer(model, j, scratch) for j in range(n)]
+        self.types = agent_types(model)
+        self.n_types = int(self.types.max(initial=-1)) + 1
+        self.pricers = [CoalitionPricer(model, j, scratch, self.types) for j in range(n)]
         self.master = _Master(m, n)
         self.info: dict[str, object] = {"rounds": 0, "grain": self.grain}
         # Incumbent: the model's heuristic answer; its columns and the empty ones start the master.
@@ -532,6 +622,7 @@ class _Search:
         while not self.out_of_time():
             self.info["rounds"] = int(self.info["rounds"]) + 1
             lp_value, pi, mu = self.master.solve_lp()
+            self.offer(local_search(self.model, self.master.rounded()))
             priced = self.price(pi, mu, beam)
             if priced is None:
                 break
@@ -544,9 +635,27 @@ class _Search:
         self.info["columns"] = len(self.master.cost)
         self.info["lp"] = lp_value
 
+    def type_columns(self, j: int, agent_rows: list[np.ndarray], cost: np.ndarray, rc: np.ndarray) -> _Columns:
+        """Columns of consumer ``j`` given by their agents, as counts per type."""
+        import scipy.sparse as sp
+
+        rows = np.repeat(np.arange(len(agent_rows)), [a.size for a in agent_rows])
+        agents = np.concatenate(agent_rows) if agent_rows else np.zeros(0, dtype=np.int64)
+        counts = sp.csr_array((np.ones(agents.size), (rows, self.types[agents])), shape=(len(agent_rows), self.n_types))
+        counts.sum_duplicates()
+        return _Columns(np.full(len(agent_rows), j, dtype=np.int64), counts, np.asarray(cost, dtype=float),
+                        np.asarray(rc, dtype=float))
+
     def enumerate(self, tau: float, max_columns: int) -> _Columns | str:
-        """Every column of reduced cost <= ``tau`` at the best duals (and the bound there), or why not."""
-        found_all = []
+        """Every column of reduced cost <= ``tau`` at the best duals, one per multiset of agent types.
+
+        The duals are first averaged over each type: the bound can only rise (the Lagrangian
+        function is concave and the same under swaps of interchangeable agents), and agents
+        of one type then price alike, so one canonical coalition stands for all its copies.
+        """
+        sums = np.bincount(self.types, weights=self.best_pi, minlength=self.n_types)
+        self.best_pi = (sums / np.bincount(self.types, minlength=self.n_types))[self.types]
+        parts: list[_Columns] = []
         values = np.empty(len(self.pricers))
         count = 0
         for j, p in enumerate(self.pricers):
@@ -554,21 +663,31 @@ class _Search:
                 return "time limit while enumerating columns"
             W, c = p.tables(self.best_pi)
             values[j] = W[0, 0]
-            found = p.columns(W, c, values[j] + tau + self.tol(values[j] + tau), cap=max_columns - count)
+            found = p.columns(W, c, values[j] + tau + self.tol(values[j] + tau), cap=max_columns - count,
+                              canonical=True)
             if found is None or count + found[0].shape[0] > max_columns:
                 return f"more than {max_columns} columns within the gap"
             member, state = found
             count += member.shape[0]
-            costs = p.column_costs(member, state)
-            found_all.append((j, [p.agents[row] for row in member], costs, member @ c + p.term[state] - values[j]))
-        # The ranges may have narrowed since the bound was taken: the v_j only grew.
+            parts.append(self.type_columns(j, [p.agents[row] for row in member], p.column_costs(member, state),
+                                           _row_sums(member, c) + p.term[state] - values[j]))
+        # The ranges may have narrowed since the bound was taken, and the duals were averaged: v_j only grew.
         self.lb_pi = float(self.best_pi.sum() + values.sum())
         self.best_lb = max(self.best_lb, self.lb_pi)
         self.values = values
-        return _Columns(np.concatenate([np.full(len(a), j) for j, a, _, _ in found_all]).astype(np.int64),
-                        [a for _, agents, _, _ in found_all for a in agents],
-                        np.concatenate([cost for _, _, cost, _ in found_all]),
-                        np.concatenate([rc for _, _, _, rc in found_all]))
+        return _Columns.join(parts, self.n_types)
+
+    def decode(self, columns: _Columns, chosen: np.ndarray) -> np.ndarray:
+        """The assignment of chosen type columns: each takes free agents of its types."""
+        pools = [list(np.flatnonzero(self.types == t)) for t in range(self.n_types)]
+        vec = np.full(self.model.n_agents, -1, dtype=np.int64)
+        rows = columns.counts[chosen]
+        for r, k in enumerate(chosen.tolist()):
+            start, stop = rows.indptr[r], rows.indptr[r + 1]
+            for t, times in zip(rows.indices[start:stop].tolist(), rows.data[start:stop].tolist()):
+                for _ in range(int(round(times))):
+                    vec[pools[t].pop()] = columns.consumer[k]
+        return vec
 
     def close(self, max_columns: int, mip_columns: int) -> tuple[Status, str]:
         """Solve set-partitioning MIPs over the columns within a growing gap ``tau`` of the bound.
@@ -602,22 +721,17 @@ class _Search:
                 first = int(np.searchsorted(order, order[budget - 1] - self.tol(order[budget - 1])))
                 tau = float(order[first - 1] if first > 0 else order[budget - 1])
             keep = np.flatnonzero(found.rc <= tau + self.tol(tau))
-            consumer = found.consumer[keep].tolist()
-            agents = [found.agents[k] for k in keep]
-            costs = found.cost[keep].tolist()
-            self.info["enumerated"], self.info["tau"] = len(consumer), tau
-            start = []                                  # the incumbent's columns: a MIP start
-            for j, members in enumerate(_columns_of(self.best_vec, self.model.n_consumers)):
-                consumer.append(j)
-                agents.append(members)
-                costs.append(_column_cost(self.model, j, members))
-                start.append(len(consumer) - 1)
+            self.info["enumerated"], self.info["tau"] = int(keep.size), tau
+            n = self.model.n_consumers
+            incumbent = _columns_of(self.best_vec, n)        # its columns: a MIP start
+            columns = _Columns.join([found.take(keep)] + [
+                self.type_columns(j, [incumbent[j]], [_column_cost(self.model, j, incumbent[j])], [0.0])
+                for j in range(n)], self.n_types)
             gap_abs = 0.999 * self.grain if self.grain else self.tol(self.best)
-            status, chosen = _partition_mip(self.model, consumer, agents, np.array(costs), np.array(start),
-                                            gap_abs, self.left(), self.verbose)
+            status, chosen = _partition_mip(columns, np.bincount(self.types, minlength=self.n_types), n,
+                                            np.arange(keep.size, keep.size + n), gap_abs, self.left(), self.verbose)
             if chosen is not None:
-                self.offer(_assignment(self.model.n_agents, [consumer[c] for c in chosen],
-                                       [agents[c] for c in chosen]))
+                self.offer(self.decode(columns, chosen))
             if status != "kOptimal":
                 return Status.FEASIBLE, f"set-partitioning MIP ended with HiGHS status {status}"
             if self.best - self.lb_pi - self.step <= tau + self.tol(self.best):
@@ -640,7 +754,7 @@ class _Search:
 
 
 def colgen_solve(model: AssignmentGuidance, *, time_limit: float | None = None, max_columns: int = 200_000,
-                 mip_columns: int = 4000, beam: int = 25, warm: bool = True, verbose: bool = False) -> Result:
+                 mip_columns: int = 1000, beam: int = 25, warm: bool = True, verbose: bool = False) -> Result:
     """Solve ``model`` by column generation with an exact gap closing (see the module docstring)."""
     why = colgen_refusal(model)
     if why is not None:
