@@ -34,6 +34,8 @@ from allotment.models import AssignmentGuidance
 from allotment.solvers import Status, pick_method, solve
 
 BACKENDS = ("highs", "cpsat", "scip", "colgen")
+#: seconds of rest before each run, so threads still spinning from the previous one (OpenBLAS) are not counted
+PAUSE = 0.2
 
 
 def instance(m: int, n: int, r: int, seed: int) -> AssignmentGuidance:
@@ -50,6 +52,7 @@ def instance(m: int, n: int, r: int, seed: int) -> AssignmentGuidance:
 
 
 def run_ours(model: AssignmentGuidance, method: str, limit: float) -> dict:
+    time.sleep(PAUSE)
     cpu = time.process_time()
     result = solve(model, method=method, time_limit=limit)
     cpu = time.process_time() - cpu
@@ -64,6 +67,7 @@ def run_ours(model: AssignmentGuidance, method: str, limit: float) -> dict:
 def run_cvxpy_scip(model: AssignmentGuidance, limit: float) -> dict:
     import cvxpy as cp
 
+    time.sleep(PAUSE)
     started, cpu = time.perf_counter(), time.process_time()
     x = cp.Variable((model.n_agents, model.n_consumers), boolean=True)
     weight = np.broadcast_to(model.weight, model.demand.shape)

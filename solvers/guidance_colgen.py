@@ -26,19 +26,30 @@ fraction of an agent can no longer fill a lumpy demand exactly.
   of objective ``z`` has ``sum_j rc_j(S_j) <= z - LB(pi)``. So when a set-partitioning MIP
   over every column with ``rc <= tau`` (enumerated by a breadth-first search that prunes
   with the tables ``W``) returns ``z`` with ``z - LB <= tau`` (``z - LB - grain <= tau``
-  when every objective value is a multiple of ``grain``), no better answer exists and
-  ``z`` is optimal. HiGHS solves that MIP.
+  when every objective value is a multiple of ``grain``, :func:`objective_grain`), no
+  better answer exists and ``z`` is optimal. HiGHS solves that MIP, in stages: the first
+  takes at most ``mip_columns`` columns of smallest reduced cost, each later one four times
+  more and a larger ``tau`` (HiGHS's time grows faster than linearly with the columns).
+- *Interchangeable agents* (same supply and travel, :func:`agent_types`) share averaged
+  duals (the bound can only rise), the enumeration lists one column per multiset of types
+  and the MIP counts agents per type, so copies of an agent cause no symmetry.
 - *Restrictions that keep every optimum*, which shrink the tables: pairs the model rules
   out (:meth:`~allotment.models.AssignmentGuidance.useful_pairs`), the model's residual
   ranges, and, from any bound, ``weight[k] f(r[j, k]) <= cost_j(S_j) <= UB - LB(pi) + v_j(pi)``
-  for an optimum's columns (``UB``: the best answer's objective).
+  for an optimum's columns (``UB``: the best answer's objective; incumbents come from the
+  model's heuristic and from rounding each master LP followed by :func:`local_search`).
 
 The status is ``optimal`` only with that proof; when the enumeration would exceed
 ``max_columns`` or the time runs out, the best answer comes back ``feasible`` with the
 bound. Data that is not a whole number of decimal units is refused (the pricing would not
-be exact). ``method="colgen"``; options ``max_columns`` (default 200000), ``beam`` (columns
-added per consumer and round, default 25) and ``warm`` (start from the duals of the
-compact MILP's LP relaxation, default True).
+be exact), and so are demands so large that the tables would exceed ``MAX_TABLE_ENTRIES``.
+It is slow when travel hardly matters (``alpha`` near 0): then many coalitions tie, the
+columns within the gap run into the hundreds of thousands, and ``highs`` is faster.
+
+``method="colgen"``; options ``max_columns`` (enumeration limit, default 200000),
+``mip_columns`` (first MIP stage, default 1000), ``beam`` (columns added per consumer and
+round, default 25) and ``warm`` (start from the duals of the compact MILP's LP relaxation,
+default True).
 
 References: G. B. Dantzig and P. Wolfe, "Decomposition principle for linear programs",
 Operations Research 8 (1960) 101-111; M. Savelsbergh, "A branch-and-price algorithm for the
@@ -72,8 +83,8 @@ from .backend import Backend, SolveOptions, register_backend
 from .cpsat import MAX_POWER, integer_scale_powers
 from .result import Result, Status
 
-__all__ = ["CoalitionPricer", "agent_types", "objective_grain", "table_entries", "local_search", "colgen_solve", "ColgenBackend", "colgen_refusal",
-           "MAX_TABLE_ENTRIES"]
+__all__ = ["CoalitionPricer", "agent_types", "objective_grain", "table_entries", "local_search", "colgen_solve",
+           "colgen_refusal", "ColgenBackend", "MAX_TABLE_ENTRIES"]
 
 #: refuse models whose largest pricing table (agents + 1) x states exceeds this (8 bytes each)
 MAX_TABLE_ENTRIES = 10_000_000
@@ -82,7 +93,7 @@ PRESOLVE = "off"
 _HUGE = float(np.finfo(float).max)  # a finite limit: infinite table entries never pass it
 
 #: options the method takes, with their defaults
-DEFAULTS = {"max_columns": 200_000, "beam": 25, "warm": True}
+DEFAULTS = {"max_columns": 200_000, "mip_columns": 1000, "beam": 25, "warm": True}
 
 
 def table_entries(model: AssignmentGuidance) -> int:
@@ -614,10 +625,12 @@ class _Search:
     # ------------------------------------------------------------ the phases
     def generate(self, beam: int, warm: bool) -> None:
         """Column generation until the LP is optimal (the bound meets it) or time runs out."""
-        if warm and self.model.exact_milp_refusal() is None:
-            pi0 = _compact_duals(self.model, self.left())
-            if pi0 is not None:
-                self.price(pi0, None, beam)
+        if warm and self.model.exact_milp_refusal() is None and not self.out_of_time():
+            left = self.left()
+            relaxed = _compact_relaxation(self.model, None if left is None else max(left, 1e-3))
+            if relaxed is not None:
+                self.offer(local_search(self.model, relaxed[1]))
+                self.price(relaxed[0], None, beam)
         lp_value = np.inf
         while not self.out_of_time():
             self.info["rounds"] = int(self.info["rounds"]) + 1
@@ -768,8 +781,9 @@ def colgen_solve(model: AssignmentGuidance, *, time_limit: float | None = None, 
     return search.result(*search.close(max_columns, mip_columns))
 
 
-def _compact_duals(model: AssignmentGuidance, time_limit: float | None) -> np.ndarray | None:
-    """Agent-row duals (<= 0) of the piecewise-linear MILP's LP relaxation, or None."""
+def _compact_relaxation(model: AssignmentGuidance,
+                        time_limit: float | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The piecewise-linear MILP's LP relaxation: agent-row duals (<= 0) and a rounded assignment, or None."""
     from .highs import build_highs
 
     program = model.pwl_program()
@@ -780,8 +794,11 @@ def _compact_duals(model: AssignmentGuidance, time_limit: float | None) -> np.nd
     if h.getModelStatus().name != "kOptimal":
         return None
     rows = next((start, stop) for name, start, stop in program.row_groups if name == "agent")
-    y = np.asarray(h.getSolution().row_dual, dtype=float)[rows[0]:rows[1]]
-    return np.minimum(y, 0.0)
+    solution = h.getSolution()
+    y = np.asarray(solution.row_dual, dtype=float)[rows[0]:rows[1]]
+    x = program.block("x").take(np.asarray(solution.col_value, dtype=float))
+    vec = np.where(x.max(axis=1) > 0.5, x.argmax(axis=1), -1)
+    return np.minimum(y, 0.0), vec
 
 
 @register_backend
@@ -811,11 +828,12 @@ class ColgenBackend(Backend):
             if key not in DEFAULTS:
                 raise OptionError(f"method 'colgen' has no option `{key}`; it takes {sorted(DEFAULTS)}")
             options[key] = value
-        for key in ("max_columns", "beam"):
+        for key in ("max_columns", "mip_columns", "beam"):
             value = options[key]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise OptionError(f"`{key}` must be a positive whole number; got {value!r}")
         if not isinstance(options["warm"], bool):
             raise OptionError(f"`warm` must be true or false; got {options['warm']!r}")
         return colgen_solve(model, time_limit=opts.time_limit, max_columns=options["max_columns"],
-                            beam=options["beam"], warm=options["warm"], verbose=opts.verbose)
+                            mip_columns=options["mip_columns"], beam=options["beam"], warm=options["warm"],
+                            verbose=opts.verbose)

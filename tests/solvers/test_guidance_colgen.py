@@ -12,7 +12,7 @@ from allotment.models import AssignmentGuidance, Dispatch, OptionError, SolverUn
 from allotment.models.generators import random_guidance
 from allotment.solvers import Status, solve
 from allotment.solvers.guidance_colgen import (
-    MAX_TABLE_ENTRIES, CoalitionPricer, colgen_solve, objective_grain, table_entries)
+    MAX_TABLE_ENTRIES, CoalitionPricer, agent_types, colgen_solve, objective_grain, table_entries)
 from tests.conftest import assert_verified
 
 
@@ -159,3 +159,57 @@ def test_too_many_units_for_the_tables_are_refused():
     assert table_entries(g) > MAX_TABLE_ENTRIES
     with pytest.raises(SolverUnavailableError, match="pricing tables would need .* use method='highs'"):
         solve(g, method="colgen")
+
+
+def test_interchangeable_agents_price_one_column_per_multiset():
+    """Copies of an agent form one type; canonical enumeration lists each multiset of types once."""
+    supply = np.array([[1, 0], [1, 0], [1, 0], [0, 1], [0, 1]])
+    g = AssignmentGuidance(supply, [[2, 1], [1, 1]], distance=np.zeros((5, 2)), alpha=0.0)
+    types = agent_types(g)
+    assert types.tolist() == [0, 0, 0, 1, 1]
+    p = CoalitionPricer(g, 0, types=types)
+    W, c = p.tables(np.zeros(5))
+    all_cols, _ = p.columns(W, c, limit=100.0)
+    canon, _ = p.columns(W, c, limit=100.0, canonical=True)
+    multisets = {tuple(np.bincount(types[p.agents[row]], minlength=2)) for row in all_cols}
+    assert len(canon) == len(multisets) < len(all_cols)
+    assert {tuple(np.bincount(types[p.agents[row]], minlength=2)) for row in canon} == multisets
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**31 - 1), st.sampled_from([0.0, 0.5]), st.booleans())
+def test_fleets_of_identical_agents_agree_with_highs(seed, alpha, one_sided):
+    rng = np.random.default_rng(seed)
+    kinds = rng.integers(0, 3, (3, 2))                   # three kinds of agent, several copies each
+    pick = rng.integers(0, 3, 9)
+    depots = rng.integers(0, 4, (3, 2))[pick]
+    consumers = rng.integers(0, 4, (3, 2))
+    distance = np.abs(depots[:, None, :] - consumers[None, :, :]).sum(axis=2).astype(float)
+    g = AssignmentGuidance(kinds[pick], rng.integers(0, 6, (3, 2)), distance=distance, alpha=alpha,
+                           one_sided=one_sided)
+    result = solve(g, method="colgen")
+    assert result.status is Status.OPTIMAL, result.message
+    assert_verified(g, result, expected=solve(g, method="highs").objective)
+
+
+def _fleet(m, n, seed):
+    """The benchmark's instance family (benchmarks/guidance.py): integer points, rounded distances."""
+    rng = np.random.default_rng(seed)
+    agents, consumers = rng.integers(0, 101, (m, 2)), rng.integers(0, 101, (n, 2))
+    distance = np.rint(np.sqrt(((agents[:, None, :] - consumers[None, :, :]) ** 2).sum(axis=2)))
+    supply = rng.integers(0, 4, (m, 3))
+    top = np.maximum(np.rint(2 * supply.sum(axis=0) / n), 1).astype(int)
+    return AssignmentGuidance(supply, rng.integers(0, top + 1, (n, 3)), 1.0, distance=distance, alpha=0.1)
+
+
+def test_the_gap_closing_proves_optima_the_bound_alone_does_not():
+    closed = 0
+    for seed in range(8, 12):
+        g = _fleet(16, 5, seed)
+        result = solve(g, method="colgen")
+        assert result.status is Status.OPTIMAL
+        assert_verified(g, result, expected=solve(g, method="highs").objective)
+        closed += "enumerated" in result.info
+        if "enumerated" in result.info:
+            assert result.info["bound"] < result.objective - 0.05      # the LP bound alone was short
+    assert closed >= 1
