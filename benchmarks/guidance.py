@@ -1,6 +1,6 @@
 """Benchmark: AssignmentGuidance, time to proven optimum of each exact backend vs cvxpy + SCIP.
 
-    .venv/bin/python benchmarks/guidance.py [--quick]
+    .venv/bin/python benchmarks/guidance.py [--quick | --variants]
 
 Instances (seeded, all data integer): agents and consumers at integer points of a
 100 x 100 square, ``distance`` = Euclidean distance rounded to an integer (given as the
@@ -16,6 +16,10 @@ freshly built model, so no method profits from another's cached compile or heuri
 written directly in cvxpy (``x`` boolean, ``sum(w * square(d - x.T @ q))``) solved by SCIP;
 its time includes cvxpy's compile, and it counts as proven only when SCIP reports
 ``optimal`` (cvxpy calls a time-limited stop ``optimal_inaccurate``).
+
+``--variants`` runs only ``colgen`` and ``highs`` on variants of the same instances
+(one-sided, ``alpha = 0`` and ``0.01``, ``alpha = 1`` with weights (1, 2, 0.5)), the cases
+that decide whether ``auto`` may prefer ``colgen``.
 
 A time-limited run is reported as ``timeout`` with its gap, never as a time. Cells give
 wall-clock seconds and, in brackets, the CPU seconds of this process during the run (CP-SAT
@@ -89,19 +93,50 @@ def run_cvxpy_scip(model: AssignmentGuidance, limit: float) -> dict:
             "status": scip_status}
 
 
-def cell(run: dict) -> str:
+def variant(model: AssignmentGuidance, **changes: object) -> AssignmentGuidance:
+    """The same instance with some of ``one_sided``, ``alpha``, ``weight`` changed."""
+    data = {"weight": model.weight, "alpha": model.alpha, "one_sided": model.one_sided, **changes}
+    return AssignmentGuidance(model.supply, model.demand, data["weight"], distance=model.distance,
+                              alpha=data["alpha"], one_sided=data["one_sided"])
+
+
+def variants_table(limit: float = 20.0) -> None:
+    """colgen against highs on the variants named in the module docstring."""
+    cases = [((30, 10, 3), seed, name, changes) for seed in (0, 1, 2) for name, changes in (
+        ("one-sided", {"one_sided": True}), ("alpha 0", {"alpha": 0.0}), ("alpha 0.01", {"alpha": 0.01}),
+        ("alpha 1, weights (1, 2, 0.5)", {"alpha": 1.0, "weight": np.array([1.0, 2.0, 0.5])}))]
+    cases += [((100, 30, 3), seed, "alpha 0", {"alpha": 0.0}) for seed in (0, 1)]
+    print("| agents x consumers x resources | seed | variant | highs | colgen | colgen / highs | optimum | agree |")
+    print("|---" * 8 + "|")
+    for (m, n, r), seed, name, changes in cases:
+        runs = {method: run_ours(variant(instance(m, n, r, seed), **changes), method, limit)
+                for method in ("highs", "colgen")}
+        proven = [v["objective"] for v in runs.values() if v["proven"]]
+        agree = "-" if len(proven) < 2 else ("yes" if abs(proven[0] - proven[1]) <= 1e-6 * max(1.0, abs(proven[0]))
+                                             else "NO")
+        both = all(v["proven"] for v in runs.values())
+        ratio = f"{runs['colgen']['seconds'] / runs['highs']['seconds']:.2f}" if both else "-"
+        optimum = f"{proven[0]:.2f}" if proven else "-"
+        print(f"| {m} x {n} x {r} | {seed} | {name} | {cell(runs['highs'], limit)} | {cell(runs['colgen'], limit)} | "
+              f"{ratio} | {optimum} | {agree} |", flush=True)
+
+
+def cell(run: dict, limit: float | None = None) -> str:
     if run["proven"]:
         return f"{run['seconds']:.2f} s ({run['cpu']:.2f})" if run["seconds"] >= 0.1 else \
             f"{run['seconds']:.3f} s ({run['cpu']:.3f})"
     if run["objective"] is None:
         return "timeout (no solution)"
     gap = "" if run["gap"] is None else f", gap {100 * run['gap']:.1f}%"
+    if limit is not None and run["seconds"] < 0.9 * limit:          # the method gave up before the limit
+        return f"no proof, stopped at {run['seconds']:.1f} s{gap}"
     return f"timeout{gap}"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one seed per size, short limits")
+    parser.add_argument("--variants", action="store_true", help="colgen vs highs on one-sided / alpha variants")
     args = parser.parse_args(argv)
     sizes = [((30, 10, 3), (0, 1, 2), 15.0), ((100, 30, 3), (0, 1), 40.0)]
     if args.quick:
@@ -111,6 +146,12 @@ def main(argv: list[str] | None = None) -> None:
     warm = instance(6, 2, 3, 99)                           # imports and first-call costs
     for method in BACKENDS:
         solve(warm, method=method)
+    if args.variants:
+        variants_table()
+        print(f"\ntime limit 20 s; whole run: {time.perf_counter() - started:.0f} s wall, "
+              f"{time.process_time() - cpu:.0f} s CPU; load average {load:.1f} at the start, "
+              f"{os.getloadavg()[0]:.1f} at the end (2 cores)")
+        return
     run_cvxpy_scip(warm, 10.0)
 
     print("| agents x consumers x resources | seed | auto picks | " + " | ".join(BACKENDS)
@@ -133,8 +174,8 @@ def main(argv: list[str] | None = None) -> None:
                 ratio = speedup = "-"
             optimum = f"{values[0]:.1f}" if values else "-"
             print(f"| {m} x {n} x {r} | {seed} | {pick_method(model).name} | "
-                  + " | ".join(cell(runs[k]) for k in BACKENDS)
-                  + f" | {cell(peer)} | {ratio} | {speedup} | {optimum} | {agree} |", flush=True)
+                  + " | ".join(cell(runs[k], limit) for k in BACKENDS)
+                  + f" | {cell(peer, limit)} | {ratio} | {speedup} | {optimum} | {agree} |", flush=True)
     print(f"\ntime limits: {', '.join(f'{lim:g} s at {m}x{n}x{r}' for (m, n, r), _, lim in sizes)}; "
           "times are wall-clock seconds including model compile (CPU seconds of this process in brackets); "
           "ratio < 1 means ours is faster.")
