@@ -127,11 +127,13 @@ def colgen_refusal(model: AssignmentGuidance) -> str | None:
 
 
 def objective_grain(model: AssignmentGuidance) -> float | None:
-    """The largest ``g`` such that every answer's objective is a whole multiple of ``g`` (None if unknown).
+    """A ``g`` such that every answer on useful pairs has an objective that is a whole multiple of ``g``.
 
-    Travel ``alpha * dist`` and ``weight * unit**2`` times a power of ten are whole numbers
-    ``C``, ``W`` (residuals are whole units), so the objective is a multiple of
-    ``gcd(C, W) / 10**p``.
+    Travel ``alpha * dist`` (of the pairs :meth:`~allotment.models.AssignmentGuidance.useful_pairs`
+    keeps, which some optimum uses alone) and ``weight * unit**2`` times a power of ten are
+    whole numbers ``C``, ``W`` (residuals are whole units), so such an objective is a multiple
+    of ``gcd(C, W) / 10**p``; in particular the optimum is. None when no power of ten up to
+    ``10**9`` makes them whole (Euclidean distances, say).
 
     >>> objective_grain(AssignmentGuidance([[1]], [[2]], distance=[[3]], alpha=0.1))
     0.1
@@ -167,6 +169,14 @@ def agent_types(model: AssignmentGuidance) -> np.ndarray:
     relabel = np.empty(first.size, dtype=np.int64)
     relabel[np.argsort(first, kind="stable")] = np.arange(first.size)
     return relabel[np.asarray(inverse).ravel()]
+
+
+def _finite(value: float, j: int) -> float:
+    """A pricing minimum, which is finite: some optimum's column always lies in the ranges."""
+    if not math.isfinite(value):
+        raise RuntimeError(f"no coalition of consumer {j} lies in its residual ranges (a bug: refusing to "
+                           "report a bound)")
+    return float(value)
 
 
 def _row_sums(member: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -610,7 +620,7 @@ class _Search:
             if self.out_of_time():
                 return None
             W, c = p.tables(pi)
-            values[j] = W[0, 0]
+            values[j] = _finite(W[0, 0], j)
             limit = _HUGE if mu is None else mu[j] - self.tol(mu[j])
             if values[j] <= limit:
                 member, state = p.columns(W, c, limit, beam=beam)
@@ -659,8 +669,10 @@ class _Search:
         return _Columns(np.full(len(agent_rows), j, dtype=np.int64), counts, np.asarray(cost, dtype=float),
                         np.asarray(rc, dtype=float))
 
-    def enumerate(self, tau: float, max_columns: int) -> _Columns | str:
+    def enumerate(self, tau: float, max_columns: int, beam: int | None = None) -> _Columns | str:
         """Every column of reduced cost <= ``tau`` at the best duals, one per multiset of agent types.
+
+        With ``beam``, only the ``beam`` cheapest of each consumer (no cap; for incumbents only).
 
         The duals are first averaged over each type: the bound can only rise (the Lagrangian
         function is concave and the same under swaps of interchangeable agents), and agents
@@ -675,9 +687,9 @@ class _Search:
             if self.out_of_time():
                 return "time limit while enumerating columns"
             W, c = p.tables(self.best_pi)
-            values[j] = W[0, 0]
-            found = p.columns(W, c, values[j] + tau + self.tol(values[j] + tau), cap=max_columns - count,
-                              canonical=True)
+            values[j] = _finite(W[0, 0], j)
+            found = p.columns(W, c, values[j] + tau + self.tol(values[j] + tau), canonical=True,
+                              cap=None if beam else max_columns - count, beam=beam)
             if found is None or count + found[0].shape[0] > max_columns:
                 return f"more than {max_columns} columns within the gap"
             member, state = found
@@ -720,10 +732,19 @@ class _Search:
                 return Status.OPTIMAL, "column generation bound meets the incumbent"
             tau = min(tau_try, self.best - self.lb_pi - self.step)
             if tau >= tau_cap:
-                return Status.FEASIBLE, f"more than {max_columns} columns within the gap; bound from the column generation"
+                return Status.FEASIBLE, (f"more than {max_columns} columns within the gap; "
+                                         "bound from the column generation")
             found = self.enumerate(tau, max_columns)
             if isinstance(found, str):
                 if self.out_of_time():
+                    return Status.FEASIBLE, found + "; bound from the column generation"
+                if tau_cap == np.inf:                    # once: the cheapest columns, for an incumbent
+                    cheapest = self.enumerate(tau, max_columns, beam=max(budget // len(self.pricers), 25))
+                    if not isinstance(cheapest, str) and self.partition(cheapest) != "kOptimal":
+                        return Status.FEASIBLE, "set-partitioning MIP stopped; bound from the column generation"
+                    if self.proven():
+                        return Status.OPTIMAL, "column generation bound meets the incumbent"
+                if tau <= 1e-2 * least:
                     return Status.FEASIBLE, found + "; bound from the column generation"
                 tau_cap, tau_try = tau, tau / 4.0
                 continue
@@ -735,16 +756,7 @@ class _Search:
                 tau = float(order[first - 1] if first > 0 else order[budget - 1])
             keep = np.flatnonzero(found.rc <= tau + self.tol(tau))
             self.info["enumerated"], self.info["tau"] = int(keep.size), tau
-            n = self.model.n_consumers
-            incumbent = _columns_of(self.best_vec, n)        # its columns: a MIP start
-            columns = _Columns.join([found.take(keep)] + [
-                self.type_columns(j, [incumbent[j]], [_column_cost(self.model, j, incumbent[j])], [0.0])
-                for j in range(n)], self.n_types)
-            gap_abs = 0.999 * self.grain if self.grain else self.tol(self.best)
-            status, chosen = _partition_mip(columns, np.bincount(self.types, minlength=self.n_types), n,
-                                            np.arange(keep.size, keep.size + n), gap_abs, self.left(), self.verbose)
-            if chosen is not None:
-                self.offer(self.decode(columns, chosen))
+            status = self.partition(found.take(keep))
             if status != "kOptimal":
                 return Status.FEASIBLE, f"set-partitioning MIP ended with HiGHS status {status}"
             if self.best - self.lb_pi - self.step <= tau + self.tol(self.best):
@@ -753,6 +765,21 @@ class _Search:
             for j, p in enumerate(self.pricers):
                 p.restrict_cost(self.best - self.lb_pi + self.values[j] + self.tol(self.best))
             tau_try, budget = max(2.0 * tau, tau + least), 4 * budget
+
+    def partition(self, found: _Columns) -> str:
+        """The set-partitioning MIP over ``found`` and the incumbent's columns; offers its answer."""
+        n = self.model.n_consumers
+        incumbent = _columns_of(self.best_vec, n)            # its columns: a MIP start
+        columns = _Columns.join([found] + [
+            self.type_columns(j, [incumbent[j]], [_column_cost(self.model, j, incumbent[j])], [0.0])
+            for j in range(n)], self.n_types)
+        gap_abs = 0.999 * self.grain if self.grain else self.tol(self.best)
+        k = found.rc.size
+        status, chosen = _partition_mip(columns, np.bincount(self.types, minlength=self.n_types), n,
+                                        np.arange(k, k + n), gap_abs, self.left(), self.verbose)
+        if chosen is not None:
+            self.offer(self.decode(columns, chosen))
+        return status
 
     def result(self, status: Status, message: str) -> Result:
         answer = self.model.dispatch(self.best_vec)
