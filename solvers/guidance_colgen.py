@@ -390,6 +390,7 @@ class _Master:
     agents: list[np.ndarray] = field(default_factory=list)
     cost: list[float] = field(default_factory=list)
     seen: set = field(default_factory=set)
+    y: np.ndarray = field(default_factory=lambda: np.zeros(0))     # the last LP solution
 
     def __post_init__(self) -> None:
         import highspy
@@ -405,8 +406,7 @@ class _Master:
 
     def add(self, j: int, agents_list: list[np.ndarray], costs: np.ndarray) -> int:
         """Add the new ones among the columns ``(j, agents)``; returns how many were new."""
-        starts, index, values = [], [], []
-        new_cost = []
+        starts, index, new_cost = [], [], []
         nnz = 0
         for agents, cost in zip(agents_list, costs.tolist()):
             key = (j, agents.tobytes())
