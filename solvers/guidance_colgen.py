@@ -750,21 +750,30 @@ class _Search:
                 continue
             if self.proven():
                 return Status.OPTIMAL, "column generation bound meets the incumbent"
-            if found.rc.size > budget:                   # the cheapest columns, whole levels of rc
+            keep = np.flatnonzero(found.rc <= tau + self.tol(tau))
+            complete = tau                               # every column within this of the bound is kept
+            if keep.size > budget:                       # the cheapest columns, whole levels of rc if possible
                 order = np.sort(found.rc)
                 first = int(np.searchsorted(order, order[budget - 1] - self.tol(order[budget - 1])))
-                tau = float(order[first - 1] if first > 0 else order[budget - 1])
-            keep = np.flatnonzero(found.rc <= tau + self.tol(tau))
-            self.info["enumerated"], self.info["tau"] = int(keep.size), tau
+                if first > 0:
+                    complete = tau = float(order[first - 1])
+                    keep = np.flatnonzero(found.rc <= tau + self.tol(tau))
+                else:                                    # the cheapest level alone is too big: part of it
+                    keep, complete = np.argsort(found.rc, kind="stable")[:budget], -np.inf
+            self.info["enumerated"], self.info["tau"] = int(keep.size), complete
             status = self.partition(found.take(keep))
             if status != "kOptimal":
                 return Status.FEASIBLE, f"set-partitioning MIP ended with HiGHS status {status}"
-            if self.best - self.lb_pi - self.step <= tau + self.tol(self.best):
+            if self.best - self.lb_pi - self.step <= complete + self.tol(self.best):
                 return Status.OPTIMAL, (f"column generation bound {self.lattice(self.best_lb):.9g} closed by "
-                                        f"{len(keep)} columns within {tau:.6g} of it")
+                                        f"{len(keep)} columns within {complete:.6g} of it")
+            if self.proven():
+                return Status.OPTIMAL, "column generation bound meets the incumbent"
             for j, p in enumerate(self.pricers):
                 p.restrict_cost(self.best - self.lb_pi + self.values[j] + self.tol(self.best))
-            tau_try, budget = max(2.0 * tau, tau + least), 4 * budget
+            if math.isfinite(complete):
+                tau_try = max(2.0 * tau, tau + least)
+            budget *= 4
 
     def partition(self, found: _Columns) -> str:
         """The set-partitioning MIP over ``found`` and the incumbent's columns; offers its answer."""
