@@ -196,3 +196,14 @@ def test_json_round_trip_and_shipped_instances(tmp_path):
                 continue                                      # Euclidean distances: cpsat refuses
             values.append(assert_verified(model, solve(model, method=method)).objective)
         assert max(values) - min(values) <= 1e-6 * max(1.0, abs(values[0])), values
+
+
+def test_highs_runs_without_presolve_on_the_piecewise_linear_milp():
+    # HiGHS 1.14's presolve called 0.15 optimal here; the optimum is 0 (SCIP, CP-SAT, colgen agree).
+    supply = [[1, 1], [1.5, 0], [.5, 0], [0, 0], [1.5, .5], [.5, 1], [0, 1.5], [1, 1], [1, 1.5], [0, .5], [1, 0],
+              [1, 1.5], [1, .5], [1, 0], [1.5, 1.5], [1, 1], [1, 1.5], [0, 1.5], [1.5, 1.5]]
+    model = AssignmentGuidance(supply, [[2.5, 1.5], [0, 0], [1.5, 1], [3.5, 0.5]], [0.6, 0.0],
+                               distance=np.ones((19, 4)), alpha=0)
+    result = solve(model, "highs")
+    assert result.status is Status.OPTIMAL and abs(result.objective) <= 1e-9
+    assert model.check(result.answer).feasible and abs(model.check(result.answer).objective) <= 1e-9
