@@ -203,15 +203,23 @@ class AssignmentGuidance(FleetData, Model):
                                                          "residual": residual})
 
     def heuristic(self, max_passes: int = 10) -> Dispatch:
-        """A fast answer by coordinate descent: each agent in turn moves to its best consumer.
+        """A fast answer: :meth:`improve` starting with every agent idle. Deterministic."""
+        return self.dispatch(self.improve(np.full(self.n_agents, -1, dtype=np.int64), max_passes))
 
-        Starts with every agent idle; a pass re-places every agent given the others and stops
-        when a pass changes nothing (each move lowers the objective). Deterministic.
+    def improve(self, assignment: Any, max_passes: int = 10) -> np.ndarray:
+        """Coordinate descent from ``assignment`` (agent -> consumer, -1 idle): each agent in turn
+        moves to its best consumer given the others, until a pass changes nothing.
+
+        Every move lowers the objective, so the result is never worse than the start.
+
+        >>> g = AssignmentGuidance([[2, 0], [0, 1], [1, 1]], [[2, 1], [1, 1]], distance=[[0, 3], [1, 3], [3, 0]])
+        >>> g.improve([-1, -1, -1]).tolist()
+        [0, -1, 1]
         """
         q, w = self.supply, self.weight
         travel = self.alpha * self.distance
-        residual = self.demand.astype(float).copy()
-        assign = np.full(self.n_agents, -1, dtype=np.int64)
+        assign = np.array(assignment, dtype=np.int64)
+        residual = (self.demand - self.supplied(assign)).astype(float)
         for _ in range(max_passes):
             changed = False
             for i in range(self.n_agents):
@@ -227,7 +235,7 @@ class AssignmentGuidance(FleetData, Model):
                 changed |= new != old
             if not changed:
                 break
-        return self.dispatch(assign)
+        return assign
 
     # ------------------------------------------------------ residual ranges
     def _radius(self) -> np.ndarray:

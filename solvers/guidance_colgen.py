@@ -37,7 +37,7 @@ fraction of an agent can no longer fill a lumpy demand exactly.
   out (:meth:`~allotment.models.AssignmentGuidance.useful_pairs`), the model's residual
   ranges, and, from any bound, ``weight[k] f(r[j, k]) <= cost_j(S_j) <= UB - LB(pi) + v_j(pi)``
   for an optimum's columns (``UB``: the best answer's objective; incumbents come from the
-  model's heuristic and from rounding each master LP followed by :func:`local_search`).
+  model's heuristic and from rounding each master LP followed by :meth:`~allotment.models.AssignmentGuidance.improve`).
 
 The status is ``optimal`` only with that proof; when the enumeration would exceed
 ``max_columns`` or the time runs out, the best answer comes back ``feasible`` with the
@@ -83,7 +83,7 @@ from .backend import Backend, SolveOptions, register_backend
 from .cpsat import MAX_POWER, integer_scale_powers
 from .result import Result, Status
 
-__all__ = ["CoalitionPricer", "agent_types", "objective_grain", "table_entries", "local_search", "colgen_solve",
+__all__ = ["CoalitionPricer", "agent_types", "objective_grain", "table_entries", "colgen_solve",
            "colgen_refusal", "ColgenBackend", "MAX_TABLE_ENTRIES"]
 
 #: refuse models whose largest pricing table (agents + 1) x states exceeds this (8 bytes each)
@@ -454,38 +454,6 @@ class _Master:
         return vec
 
 
-def local_search(model: AssignmentGuidance, assignment: np.ndarray, max_passes: int = 10) -> np.ndarray:
-    """Coordinate descent from ``assignment``: each agent in turn moves to its best consumer (or idles).
-
-    The model's :meth:`~allotment.models.AssignmentGuidance.heuristic` from a given start;
-    every move lowers the objective, so the result is never worse than the start.
-
-    >>> g = AssignmentGuidance([[2, 0], [0, 1], [1, 1]], [[2, 1], [1, 1]], distance=[[0, 3], [1, 3], [3, 0]])
-    >>> local_search(g, np.array([-1, -1, -1])).tolist()
-    [0, -1, 1]
-    """
-    q, w = model.supply, model.weight
-    travel = model.alpha * model.distance
-    assign = np.array(assignment, dtype=np.int64)
-    residual = model.demand - model.supplied(assign)
-    for _ in range(max_passes):
-        changed = False
-        for i in range(model.n_agents):
-            old = int(assign[i])
-            if old >= 0:
-                residual[old] += q[i]
-            gain = travel[i] + ((model.mismatch(residual - q[i]) - model.mismatch(residual)) * w).sum(axis=1)
-            j = int(np.argmin(gain))
-            new = j if gain[j] < -1e-12 * max(1.0, abs(float(gain[j]))) else -1
-            if new >= 0:
-                residual[new] -= q[i]
-            assign[i] = new
-            changed |= new != old
-        if not changed:
-            break
-    return assign
-
-
 def _column_cost(model: AssignmentGuidance, j: int, members: np.ndarray) -> float:
     """``cost_j(S)``: travel of the members plus the weighted mismatch of consumer ``j``."""
     residual = model.demand[j] - model.supply[members].sum(axis=0)
@@ -639,13 +607,13 @@ class _Search:
             left = self.left()
             relaxed = _compact_relaxation(self.model, None if left is None else max(left, 1e-3))
             if relaxed is not None:
-                self.offer(local_search(self.model, relaxed[1]))
+                self.offer(self.model.improve(relaxed[1]))
                 self.price(relaxed[0], None, beam)
         lp_value = np.inf
         while not self.out_of_time():
             self.info["rounds"] = int(self.info["rounds"]) + 1
             lp_value, pi, mu = self.master.solve_lp()
-            self.offer(local_search(self.model, self.master.rounded()))
+            self.offer(self.model.improve(self.master.rounded()))
             priced = self.price(pi, mu, beam)
             if priced is None:
                 break
