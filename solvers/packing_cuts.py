@@ -20,8 +20,10 @@ Separation at an LP point ``x*``: cliques greedily (grow from each fractional co
 the largest ``x*`` among common neighbours, then extend to a maximal clique); odd cycles
 exactly, over the fractional support, by shortest paths in the bipartite double cover with
 edge weights ``1 - x*_u - x*_v`` (Grötschel, Lovász and Schrijver 1988): a closed odd walk of
-weight ``< 1`` contains a violated odd cycle. Every cut returned is checked to be violated
-by ``x*`` by more than ``tol``.
+weight ``< 1`` contains a violated odd cycle. An odd cycle whose edges come from distinct
+rows of bound 1 is lifted to the {0, 1/2}-Chvátal-Gomory cut of those rows, which contains
+it (for bids on two goods, a blossom inequality). Every cut returned is checked to be
+violated by ``x*`` by more than ``tol``.
 
 References: M. W. Padberg, "On the facial structure of set packing polyhedra", Math.
 Programming 5 (1973); M. Grötschel, L. Lovász and A. Schrijver, *Geometric Algorithms and
