@@ -323,16 +323,15 @@ def _add_cut_row(h: Any, cut: PackingCut) -> None:
 class _LiveHighs:
     """The full problem's live HiGHS MIP object and a live LP relaxation, reused per bidder."""
 
-    def __init__(self, program: Program, opts: SolveOptions, cuts: bool = True) -> None:
+    def __init__(self, program: Program, opts: SolveOptions) -> None:
         from .highs import build_highs
 
         self.program = program
         self.opts = opts
         self.h = build_highs(program, opts)
         self._lp: Any = None
-        self.graph = _conflict_graph(program) if cuts else None
+        self.graph = _conflict_graph(program)
         self.cuts: list[PackingCut] = []  # valid for every "without i" problem; kept in the LP
-        self.reduced_costs: np.ndarray | None = None  # of the last LP solved by lp_bound
         self._by_col = sp.csc_array(program.A)
 
     def _lp_object(self) -> Any:
@@ -348,41 +347,37 @@ class _LiveHighs:
         """Add ``c @ x <= bound`` (valid for every "without i" problem) to the live MIP object."""
         _add_cut(self.h, self.program.c, bound)
 
-    def lp_bound(self, bids: np.ndarray, deadline: float | None, proves: Callable[[float], bool] | None = None,
-                 rounds: int | None = None) -> tuple[float | None, np.ndarray | None]:
-        """Warm LP relaxation value of the problem without ``bids`` (and its vector).
+    def lp_bound(self, bids: np.ndarray, deadline: float | None,
+                 proves: Callable[[float], bool]) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """Warm LP relaxation of the problem without ``bids``: value, point, reduced costs (None if unsolved).
 
-        With a conflict graph, up to ``rounds`` rounds of clique and odd-cycle cuts tighten
+        With a conflict graph, up to ``CUT_ROUNDS`` rounds of clique and odd-cycle cuts tighten
         the LP until ``proves(value)`` holds or no cut is violated; the cuts stay in the pool.
         """
-        rounds = CUT_ROUNDS if rounds is None else rounds
         lp = self._lp_object()
         idx = bids.astype(np.int32)
         lp.setOptionValue("time_limit", _remaining(deadline) or float("inf"))
         lp.changeColsBounds(idx.size, idx, np.zeros(idx.size), np.zeros(idx.size))
-        value: float | None = None
-        x: np.ndarray | None = None
         try:
-            for round_ in range(rounds + 1):
+            for round_ in range(CUT_ROUNDS + 1):
                 lp.run()
                 if lp.getModelStatus().name != "kOptimal":
-                    value = x = None
-                    break
+                    return None
                 value = float(lp.getInfo().objective_function_value)
-                x = np.asarray(lp.getSolution().col_value, dtype=float)
-                self.reduced_costs = np.asarray(lp.getSolution().col_dual, dtype=float)
-                if self.graph is None or round_ == rounds or (proves is not None and proves(value)) \
+                solution = lp.getSolution()
+                x = np.asarray(solution.col_value, dtype=float)
+                if self.graph is None or round_ == CUT_ROUNDS or proves(value) \
                         or (deadline is not None and time.perf_counter() >= deadline):
                     break
-                cuts = self.graph.separate(x[: self.graph.n])
+                cuts = self.graph.separate(x)
                 if not cuts:
                     break
                 for cut in cuts:
                     _add_cut_row(lp, cut)
                 self.cuts.extend(cuts)
+            return value, x, np.asarray(solution.col_dual, dtype=float)
         finally:
             lp.changeColsBounds(idx.size, idx, self.program.col_lo[bids], self.program.col_hi[bids])
-        return value, x
 
     def fill(self, start: np.ndarray, banned: np.ndarray, lp_x: np.ndarray) -> np.ndarray:
         """``start`` plus every bid that still fits, by LP value then price (``banned`` stay out)."""
@@ -398,20 +393,6 @@ class _LiveHighs:
                 used[rows] += vals
                 mask[j] = True
         return mask
-
-    def fixable(self, lp_value: float, lp_x: np.ndarray, start: np.ndarray, start_value: float,
-                grid: float | None) -> np.ndarray:
-        """Columns no solution worth ``start_value`` can use: reduced-cost fixing on the cut LP.
-
-        LP duality (``d = c - A'y``, ``y >= 0``, the cuts among the rows) gives
-        ``c x <= z_LP + d_j`` for every feasible ``x`` with ``x_j = 1`` when ``x*_j = 0``; if
-        that is below the known ``start_value <= W_{-i}``, no optimal allocation uses ``j``.
-        """
-        d = self.reduced_costs
-        assert d is not None
-        margin = 1e-6 * max(1.0, abs(lp_value)) + (grid * 1e-2 if grid else 0.0)
-        ok = (lp_x <= 1e-9) & (lp_value + d < start_value - margin) & ~np.asarray(start, dtype=bool)
-        return np.flatnonzero(ok)
 
     def mip(self, bids: np.ndarray, start: np.ndarray, deadline: float | None) -> Result:
         """The MIP without ``bids``, started from ``start``; bounds restored afterwards."""
@@ -479,6 +460,63 @@ def _solve_without_task(program: Program, bids: np.ndarray, start: np.ndarray, m
         opts = SolveOptions(time_limit=time_limit, seed=seed, options={**settings, "warm_start": start})
         result = run_cpsat(build_cpsat(sub), opts, started)
     return result, time.perf_counter() - started
+
+
+def _live_without(auction: CombinatorialAuction, live: _LiveHighs, pool: _Pool, i: int, bids: np.ndarray,
+                  grid: float | None, welfare_bound: float, deadline: float | None) -> WithoutBidder:
+    """W_{-i} on the live objects: cut LP, better incumbents, reduced-cost fixing, MIP (module docstring)."""
+    t0 = time.perf_counter()
+    start, start_value = pool.best_without(bids)
+    slack = grid / 2 if grid else 0.0
+
+    def offer(x: np.ndarray | None) -> None:  # keep a verified allocation without i if it is better
+        nonlocal start, start_value
+        got = _verified_mask(auction, x, bids)
+        if got is not None:
+            pool.add(got[0])
+            if got[1] > start_value:
+                start, start_value = got
+
+    def proven(lp_value: float) -> bool:
+        return min(welfare_bound, _floor(lp_value, grid)) <= start_value + slack
+
+    lp = live.lp_bound(bids, deadline, proven)
+    if lp is None:  # no LP answer (time limit): the MIP alone
+        return _record(auction, pool, i, bids, live.mip(bids, start.astype(float), deadline),
+                       time.perf_counter() - t0, "mip", grid, welfare_bound, start_value)
+    lp_value, lp_x, reduced_costs = lp
+    if np.all(np.abs(lp_x - np.round(lp_x)) <= 1e-9):
+        offer(lp_x)
+    if proven(lp_value):
+        return WithoutBidder(i, start_value, start_value, "optimal", "lp", time.perf_counter() - t0)
+    # Greedy allocations guided by the cut LP: often far better than a* minus i.
+    for base in (start, np.zeros_like(start)):
+        offer(live.fill(base, bids, lp_x).astype(float))
+    # The best allocation on the LP's support makes reduced-cost fixing bite; worth a MIP
+    # only when the support is small (tight LP), else it is the whole problem again.
+    outside = np.flatnonzero((lp_x <= 1e-9) & ~start)
+    n = live.program.n_cols
+    if n - outside.size <= SUPPORT_MIP_SHARE * n:
+        small = live.mip(np.union1d(bids, outside), start.astype(float), deadline)
+        if small.ok:
+            offer(small.x)
+    fixed = _fixable(lp_value, lp_x, reduced_costs, start, start_value, grid)
+    result = live.mip(np.union1d(bids, fixed), start.astype(float), deadline)
+    return _record(auction, pool, i, bids, result, time.perf_counter() - t0, "mip", grid, welfare_bound,
+                   start_value)
+
+
+def _fixable(lp_value: float, lp_x: np.ndarray, reduced_costs: np.ndarray, start: np.ndarray, start_value: float,
+             grid: float | None) -> np.ndarray:
+    """Columns no allocation worth ``start_value`` can use: reduced-cost fixing on the cut LP.
+
+    LP duality (``d = c - A'y``, ``y >= 0``, the cuts among the rows) gives
+    ``c x <= z_LP + d_j`` for every feasible ``x`` with ``x_j = 1`` when ``x*_j = 0``; if that
+    is below the known ``start_value <= W_{-i}``, no optimal allocation uses ``j``.
+    """
+    margin = 1e-6 * max(1.0, abs(lp_value)) + (grid * 1e-2 if grid else 0.0)
+    ok = (lp_x <= 1e-9) & (lp_value + reduced_costs < start_value - margin) & ~np.asarray(start, dtype=bool)
+    return np.flatnonzero(ok)
 
 
 def vcg(
@@ -604,40 +642,7 @@ def vcg(
                 subs[i] = WithoutBidder(i, start_value, welfare_bound, "time_limit", "skipped", 0.0)
                 continue
             if live is not None:
-                target = start_value + (grid / 2 if grid else 0.0)
-                lp_value, lp_x = live.lp_bound(bids, deadline,
-                                               lambda v: min(welfare_bound, _floor(v, grid)) <= target)
-                if lp_value is not None:
-                    if lp_x is not None and np.all(np.abs(lp_x - np.round(lp_x)) <= 1e-9):
-                        got = _verified_mask(auction, lp_x, bids)
-                        if got is not None:
-                            pool.add(got[0])
-                            start, start_value = (got[0], got[1]) if got[1] > start_value else (start, start_value)
-                    hi = min(welfare_bound, _floor(lp_value, grid))
-                    if hi <= start_value + (grid / 2 if grid else 0.0):
-                        subs[i] = WithoutBidder(i, start_value, start_value, "optimal", "lp", time.perf_counter() - t0)
-                        continue
-                fixed = np.zeros(0, dtype=np.int64)
-                if lp_value is not None and lp_x is not None and live.reduced_costs is not None:
-                    # Greedy allocations guided by the cut LP: often far better than a* minus i.
-                    for base in (start, np.zeros_like(start)):
-                        got = _verified_mask(auction, live.fill(base, bids, lp_x).astype(float), bids)
-                        if got is not None and got[1] > start_value:
-                            pool.add(got[0])
-                            start, start_value = got
-                    # The best allocation on the LP's support makes reduced-cost fixing bite; worth
-                    # a MIP only when the support is small (tight LP), else it is the whole problem.
-                    outside = np.flatnonzero((lp_x <= 1e-9) & ~start)
-                    if program.n_cols - outside.size <= SUPPORT_MIP_SHARE * program.n_cols:
-                        small = live.mip(np.union1d(bids, outside), start.astype(float), deadline)
-                        got = _verified_mask(auction, small.x, bids) if small.ok else None
-                        if got is not None and got[1] > start_value:
-                            pool.add(got[0])
-                            start, start_value = got
-                    fixed = live.fixable(lp_value, lp_x, start, start_value, grid)
-                result = live.mip(np.union1d(bids, fixed), start.astype(float), deadline)
-                subs[i] = _record(auction, pool, i, bids, result, time.perf_counter() - t0, "mip", grid,
-                                  welfare_bound, start_value)
+                subs[i] = _live_without(auction, live, pool, i, bids, grid, welfare_bound, deadline)
             elif warm:  # cpsat, warm = cached program + hint
                 remaining = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
                 result, _ = _solve_without_task(program, bids, start.astype(float), method, settings, remaining,

@@ -110,12 +110,12 @@ class ConflictGraph:
         if pairs > max_pairs:
             raise ValueError(f"the conflict graph would hold up to {pairs} pairs (limit {max_pairs})")
         # Two smallest coefficients of each row decide whether the row is a clique.
-        lo1 = np.full(rows.size, np.inf)
-        lo2 = np.full(rows.size, np.inf)
-        for r in range(rows.size):  # one small sort per row; rows are goods, far fewer than pairs
-            vals = np.sort(sub.data[sub.indptr[r]:sub.indptr[r + 1]])
-            if vals.size >= 2:
-                lo1[r], lo2[r] = vals[0], vals[1]
+        row_of = np.repeat(np.arange(rows.size), counts)
+        ascending = np.append(sub.data[np.lexsort((sub.data, row_of))], np.inf)  # per row, in order
+        first = np.minimum(sub.indptr[:-1], ascending.size - 2)
+        pair = counts >= 2
+        lo1 = np.where(pair, ascending[first], np.inf)
+        lo2 = np.where(pair, ascending[first + 1], np.inf)
         hi = row_hi[rows]
         clique_rows = (counts >= 2) & (lo1 + lo2 > hi + 1e-9)
         pattern = sub[clique_rows].astype(bool).astype(np.int32)
