@@ -383,13 +383,15 @@ class AssignmentGuidance(FleetData, Model):
         rows = np.concatenate([np.repeat(np.arange(n * k), m), pair])
         cols = np.concatenate([x[:, jj].T.ravel(), step])
         vals = np.concatenate([ints.supply[:, kk].T.ravel().astype(float), np.ones(pair.size)])
+        # A resource of weight 0 costs nothing whatever it receives: its rows would only restate
+        # 0 <= supply <= total supply, so they stay empty and free (HiGHS 1.14 returned non-optimal
+        # points as "optimal" on small instances with such rows).
         if self.one_sided:
             row_lo = np.where(weighted, dem, -np.inf)
-            row_hi = np.full(n * k, np.inf)
         else:
-            row_lo = np.where(weighted, dem - lo, dem - hi)
-            row_hi = (dem - lo).astype(float)
-        keep = vals != 0
+            row_lo = np.where(weighted, dem - lo, -np.inf)
+        row_hi = np.where(weighted & ~self.one_sided, dem - lo, np.inf)
+        keep = (vals != 0) & weighted[rows]
         b.add_rows_coo(rows[keep], cols[keep], vals[keep], n * k, lo=row_lo, hi=row_hi, name="residual")
         program = b.build()
         self.__dict__["_pwl_program"] = program

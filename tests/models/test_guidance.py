@@ -207,3 +207,26 @@ def test_highs_runs_without_presolve_on_the_piecewise_linear_milp():
     result = solve(model, "highs")
     assert result.status is Status.OPTIMAL and abs(result.objective) <= 1e-9
     assert model.check(result.answer).feasible and abs(model.check(result.answer).objective) <= 1e-9
+
+
+def test_zero_weight_resources_add_no_rows_and_highs_finds_the_optimum():
+    # HiGHS 1.14 (presolve off) called 2.1 optimal here while 0.75 is feasible, as long as the
+    # unweighted resources kept their (redundant) residual rows; they are free and empty now.
+    supply = [[1, 3, 1], [3, 2, 2], [0, 2, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [2, 0, 3], [0, 0, 0], [3, 3, 1],
+              [0, 0, 3], [0, 0, 0], [0, 0, 0], [0, 0, 0], [1, 2, 0], [0, 0, 0], [1, 1, 1], [1, 2, 3]]
+    demand = [[1, 6, 3], [0, 0, 0], [4, 1, 4], [4, 2, 7], [0, 4, 3], [0, 0, 0]]
+    distance = [[1, 8, 2, 6, 2, 0], [9, 9, 4, 5, 3, 0], [0, 4, 4, 9, 8, 1], [6, 4, 3, 2, 0, 5], [7, 1, 1, 8, 6, 4],
+                [3, 3, 5, 7, 0, 5], [7, 5, 2, 1, 5, 7], [5, 3, 1, 8, 0, 7], [9, 1, 6, 8, 5, 0], [9, 0, 0, 1, 4, 2],
+                [6, 0, 6, 9, 7, 2], [4, 9, 7, 7, 5, 2], [6, 5, 5, 8, 7, 6], [7, 4, 2, 4, 8, 8], [4, 3, 2, 1, 7, 8],
+                [3, 3, 7, 2, 2, 1], [8, 2, 9, 5, 5, 9]]
+    model = AssignmentGuidance(supply, demand, [1.0, 0.0, 0.0], distance=distance, alpha=0.05)
+    program = model.pwl_program()
+    residual_rows = np.diff(program.A.tocsr().indptr)[-model.n_consumers * model.n_resources:]
+    per_row = residual_rows.reshape(model.n_consumers, model.n_resources)
+    assert (per_row[:, 1:] == 0).all() and (per_row[:, 0] > 0).all()
+    values = []
+    for method in ("highs", "cpsat", "scip"):
+        result = solve(model, method)
+        assert_verified(model, result)
+        values.append(result.objective)
+    assert max(values) - min(values) <= 1e-6 and abs(values[0] - 0.75) <= 1e-9
